@@ -1,0 +1,16 @@
+/* bulwark-everything: the fixture server. Registration functions per area. */
+#ifndef EVERYTHING_H
+#define EVERYTHING_H
+
+#include <bulwark/bulwark.h>
+
+/* A 1x1 PNG and a tiny WAV, base64. */
+extern const char everything_png_b64[];
+extern const char everything_wav_b64[];
+
+int everything_add_tools(bw_server *srv);
+int everything_add_client_tools(bw_server *srv);
+int everything_add_resources(bw_server *srv);
+int everything_add_prompts(bw_server *srv);
+
+#endif

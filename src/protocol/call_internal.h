@@ -1,0 +1,72 @@
+/* The bw_call object's insides and the hooks dispatch uses to run and finish calls. */
+#ifndef BW_PROTOCOL_CALL_INTERNAL_H
+#define BW_PROTOCOL_CALL_INTERNAL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "bulwark/call.h"
+#include "protocol/session.h"
+
+struct bw_result {
+    json_t *content;       /* tools: content[] */
+    json_t *structured;    /* tools: structuredContent */
+    bool is_error;
+    json_t *contents;      /* resources/read */
+    json_t *messages;      /* prompts/get */
+    char *description;     /* prompts/get */
+    json_t *values;        /* completion */
+    int64_t total;
+    bool has_more;
+    json_t *meta;
+};
+
+typedef struct bw_batch bw_batch;
+typedef struct bw_method bw_method;
+
+struct bw_call {
+    bw_session *session;          /* reference held */
+    bw_server *srv;
+    const bw_method *method;
+    json_t *id;                   /* reference held */
+    json_t *params;               /* reference held; {} when absent */
+    const json_t *progress_token; /* inside params, or NULL */
+    double last_progress;
+    bool progress_sent;
+    int64_t deadline_ms;
+    bw_revision rev;
+    bw_batch *batch;              /* set when the call came in a batch */
+
+    atomic_bool cancelled;
+    pthread_mutex_t mu;           /* guards cv waits and the cancel callback */
+    pthread_cond_t cv;
+    void (*on_cancel)(void *);
+    void *on_cancel_user;
+
+    bw_result result;
+    json_t *response;             /* the finished JSON-RPC response (result or error), owned */
+    char last_error[256];
+    bw_call *next_inflight;
+};
+
+/* Creates a call for a request; takes references to id and params. */
+bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const json_t *params);
+void bw_call_free(bw_call *call);
+/* Marks the call cancelled, runs its callback and wakes its waits. Idempotent; any thread. */
+void bw_call_cancel(bw_call *call);
+/* Sets the call's response to a JSON-RPC result (stolen) or error. */
+void bw_call_reply(bw_call *call, json_t *result);
+void bw_call_reply_error(bw_call *call, int code, const char *message, json_t *data);
+/* printf-style error reply. */
+void bw_call_reply_errorf(bw_call *call, int code, const char *fmt, ...) BW_PRINTF(3, 4);
+/* "debug".."emergency" → bw_log_level, or -1. */
+int bw_log_level_parse(const char *name);
+/* A JSON number: an integer when x is integral (so 50 prints as 50, not 50.0), else a real. */
+json_t *bw_json_number(double x);
+/* Replies with a tool result {content:[text], isError:true}. */
+void bw_reply_tool_result(bw_call *call, const char *error_text);
+/* Releases the builder's pieces. */
+void bw_result_clear(bw_result *r);
+
+#endif

@@ -1,0 +1,260 @@
+#include "protocol/dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/jsonrpc.h"
+#include "protocol/server_internal.h"
+
+static const bw_method methods[] = {
+    {"initialize", bw_m_initialize, BW_M_PRE_INIT, NULL},
+    {"ping", bw_m_ping, BW_M_PRE_INIT, NULL},
+    {"logging/setLevel", bw_m_set_level, 0, "logging"},
+    {"tools/list", bw_m_tools_list, 0, "tools"},
+    {"tools/call", bw_m_tools_call, BW_M_WORKER, "tools"},
+    {"resources/list", bw_m_resources_list, 0, "resources"},
+    {"resources/templates/list", bw_m_templates_list, 0, "resources"},
+    {"resources/read", bw_m_resources_read, BW_M_WORKER, "resources"},
+    {"resources/subscribe", bw_m_subscribe, 0, "resources"},
+    {"resources/unsubscribe", bw_m_unsubscribe, 0, "resources"},
+    {"prompts/list", bw_m_prompts_list, 0, "prompts"},
+    {"prompts/get", bw_m_prompts_get, BW_M_WORKER, "prompts"},
+    {"completion/complete", bw_m_complete, BW_M_WORKER, "completions"},
+};
+
+const bw_method *bw_method_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(methods[i].name, name) == 0)
+            return &methods[i];
+    return NULL;
+}
+
+struct bw_batch {
+    pthread_mutex_t mu;
+    int remaining;
+    json_t *responses;
+    bw_session *session;
+};
+
+bw_batch *bw_batch_new(bw_session *s)
+{
+    bw_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    pthread_mutex_init(&b->mu, NULL);
+    b->remaining = 1; /* the dispatcher's hold, released by bw_batch_seal */
+    b->responses = json_array();
+    b->session = s;
+    bw_session_ref(s);
+    return b;
+}
+
+void bw_batch_expect(bw_batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->remaining++;
+    pthread_mutex_unlock(&b->mu);
+}
+
+void bw_batch_add(bw_batch *b, json_t *response)
+{
+    pthread_mutex_lock(&b->mu);
+    if (response)
+        json_array_append_new(b->responses, response);
+    bool done = --b->remaining == 0;
+    pthread_mutex_unlock(&b->mu);
+    if (!done)
+        return;
+    /* A batch of notifications only gets no reply at all. */
+    if (json_array_size(b->responses) > 0)
+        bw_session_send(b->session, b->responses, NULL);
+    json_decref(b->responses);
+    bw_session_unref(b->session);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+void bw_batch_seal(bw_batch *b)
+{
+    bw_batch_add(b, NULL);
+}
+
+static void reply_now(bw_session *s, bw_batch *batch, json_t *response, const json_t *id)
+{
+    if (batch) {
+        bw_batch_expect(batch);
+        bw_batch_add(batch, response);
+        return;
+    }
+    bw_session_send(s, response, id);
+    json_decref(response);
+}
+
+/* Sends the call's response (unless it was cancelled) and frees it. */
+static void finish(bw_call *call, bool was_inflight)
+{
+    bw_session *s = call->session;
+    if (was_inflight) {
+        pthread_mutex_lock(&s->mu);
+        for (bw_call **pp = &s->inflight; *pp; pp = &(*pp)->next_inflight) {
+            if (*pp == call) {
+                *pp = call->next_inflight;
+                break;
+            }
+        }
+        if (--s->n_inflight == 0)
+            pthread_cond_broadcast(&s->idle);
+        pthread_mutex_unlock(&s->mu);
+    }
+    json_t *response = call->response;
+    call->response = NULL;
+    if (atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0) {
+        json_decref(response);   /* a cancelled request is never answered */
+        response = NULL;
+    }
+    if (!response && !call->batch) {
+        bw_call_free(call);
+        return;
+    }
+    if (call->batch)
+        bw_batch_add(call->batch, response);
+    else
+        bw_session_send(s, response, call->id);
+    if (!call->batch)
+        json_decref(response);
+    bw_call_free(call);
+}
+
+static void run_job(void *arg)
+{
+    bw_call *call = arg;
+    call->method->fn(call);
+    finish(call, true);
+}
+
+/* Rejects a request whose id is already in flight, and enforces the per-session bound. Caller holds s->mu. */
+static int admit_locked(bw_session *s, const json_t *id, const char **why)
+{
+    for (bw_call *c = s->inflight; c; c = c->next_inflight) {
+        if (json_equal(c->id, (json_t *)id)) {
+            *why = "Invalid Request: a request with this id is already in flight";
+            return BW_RPC_INVALID_REQUEST;
+        }
+    }
+    if (s->n_inflight >= s->srv->limits.max_in_flight) {
+        *why = "Server overloaded: too many requests in flight on this session; retry later";
+        return BW_RPC_SERVER_OVERLOADED;
+    }
+    return 0;
+}
+
+static bool capability_declared(bw_server *srv, const char *cap)
+{
+    if (!cap || strcmp(cap, "logging") == 0)
+        return true;
+    if (strcmp(cap, "tools") == 0)
+        return bw_registry_count(&srv->reg, BW_KIND_TOOL) > 0;
+    if (strcmp(cap, "resources") == 0)
+        return bw_registry_count(&srv->reg, BW_KIND_RESOURCE) + bw_registry_count(&srv->reg, BW_KIND_TEMPLATE) > 0;
+    if (strcmp(cap, "prompts") == 0)
+        return bw_registry_count(&srv->reg, BW_KIND_PROMPT) > 0;
+    if (strcmp(cap, "completions") == 0)
+        return srv->complete != NULL;
+    return false;
+}
+
+/* The checks every request passes before it runs. Returns 0 or a JSON-RPC error code with *why set. */
+static int gate(bw_session *s, const bw_method *m, const char *name, const json_t *params, bw_batch *batch,
+                char *why, size_t whylen)
+{
+    if (!m) {
+        snprintf(why, whylen, "Method not found: %s", name);
+        return BW_RPC_METHOD_NOT_FOUND;
+    }
+    if (params && !json_is_object(params)) {
+        snprintf(why, whylen, "Invalid params: \"params\" must be an object");
+        return BW_RPC_INVALID_PARAMS;
+    }
+    if (batch && strcmp(name, "initialize") == 0) {
+        snprintf(why, whylen, "Invalid Request: initialize must not be part of a JSON-RPC batch");
+        return BW_RPC_INVALID_REQUEST;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool initialized = s->initialized;
+    pthread_mutex_unlock(&s->mu);
+    if (!initialized && !(m->flags & BW_M_PRE_INIT)) {
+        snprintf(why, whylen, "Invalid Request: the session is not initialized; send initialize first");
+        return BW_RPC_INVALID_REQUEST;
+    }
+    if (!capability_declared(s->srv, m->capability) ||
+        (m->capability && !strcmp(m->capability, "completions") && !bw_revision_has_completions(s->rev))) {
+        snprintf(why, whylen, "Method not found: %s (capability \"%s\" is not offered)", name, m->capability);
+        return BW_RPC_METHOD_NOT_FOUND;
+    }
+    return 0;
+}
+
+static void dispatch_worker(bw_session *s, bw_call *call, const json_t *id, bw_batch *batch)
+{
+    const char *why = NULL;
+    pthread_mutex_lock(&s->mu);
+    int code = admit_locked(s, id, &why);
+    if (!code) {
+        call->next_inflight = s->inflight;
+        s->inflight = call;
+        s->n_inflight++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (code) {
+        bw_call_free(call);
+        reply_now(s, batch, bw_rpc_error(id, code, why, NULL), id);
+        return;
+    }
+    if (batch)
+        bw_batch_expect(batch);
+    bw_status st = bw_workpool_submit(s->srv->pool, run_job, call);
+    if (st != BW_OK) {
+        bw_call_reply_error(call, BW_RPC_SERVER_OVERLOADED,
+                            st == BW_E_OVERLOADED ? "Server overloaded: the work queue is full; retry later"
+                                                  : "Server is shutting down",
+                            NULL);
+        finish(call, true);
+    }
+}
+
+void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_batch *batch)
+{
+    const char *name = json_string_value(json_object_get(msg, "method"));
+    const json_t *params = json_object_get(msg, "params");
+    const bw_method *m = bw_method_find(name);
+    char why[256];
+    int code = gate(s, m, name, params, batch, why, sizeof why);
+    if (code) {
+        reply_now(s, batch, bw_rpc_error(id, code, why, NULL), id);
+        return;
+    }
+    bw_call *call = bw_call_new(s, m, id, params);
+    if (!call) {
+        reply_now(s, batch, bw_rpc_error(id, BW_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL), id);
+        return;
+    }
+    call->batch = batch;
+    if (m->flags & BW_M_WORKER) {
+        dispatch_worker(s, call, id, batch);
+        return;
+    }
+    const char *dup = NULL;
+    pthread_mutex_lock(&s->mu);
+    code = admit_locked(s, id, &dup);
+    pthread_mutex_unlock(&s->mu);
+    if (code == BW_RPC_INVALID_REQUEST) {
+        bw_call_free(call);
+        reply_now(s, batch, bw_rpc_error(id, code, dup, NULL), id);
+        return;
+    }
+    if (batch)
+        bw_batch_expect(batch);
+    m->fn(call);
+    finish(call, false);
+}

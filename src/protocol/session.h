@@ -1,0 +1,77 @@
+/* A session: one client's conversation with the server — negotiated revision, client capabilities, log level,
+ * requests in flight, server->client requests awaiting answers, and resource subscriptions.
+ *
+ * Transports create a session with a sink (how to send a message to this client) and feed it raw message text
+ * with bw_session_receive. Everything the session sends goes through the sink, from the reader thread or from
+ * workers; the sink must be thread-safe. A session is reference counted: calls in flight hold a reference. */
+#ifndef BW_PROTOCOL_SESSION_H
+#define BW_PROTOCOL_SESSION_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "bulwark/call.h"
+#include "protocol/revision.h"
+
+/* Sends msg (borrowed) to the client. related_id is the id of the client request the message belongs to (its
+ * response, progress, logs, server->client requests made while serving it), or NULL for session-wide messages.
+ * Must be thread-safe; must not call back into the session. */
+typedef void (*bw_sink_fn)(void *ctx, const json_t *msg, const json_t *related_id);
+
+typedef struct bw_pending_out bw_pending_out;
+
+struct bw_session {
+    atomic_int refs;
+    bw_server *srv;
+    bw_sink_fn sink;
+    void *sink_ctx;
+
+    pthread_mutex_t mu;            /* guards everything below */
+    bool initialized;              /* initialize answered */
+    bool client_ready;             /* notifications/initialized received */
+    bool peer_closed;              /* the transport saw the client go away */
+    bw_revision rev;
+    json_t *client_caps;           /* {} until initialize */
+    json_t *client_info;
+    json_t *subscriptions;         /* object used as a set of URIs */
+    bw_call *inflight;             /* calls dispatched and not yet answered */
+    int n_inflight;
+    bw_pending_out *pending;       /* server->client requests awaiting answers */
+    json_int_t next_out_id;
+    pthread_cond_t idle;           /* signalled when n_inflight drops to 0 */
+
+    atomic_int log_level;          /* bw_log_level; messages below it are dropped */
+    bw_session *next;              /* server's session list */
+};
+
+bw_session *bw_session_new(bw_server *srv, bw_sink_fn sink, void *sink_ctx);
+void bw_session_ref(bw_session *s);
+void bw_session_unref(bw_session *s);
+
+/* Handles one framed message (a JSON object or, in 2025-03-26 sessions, a batch). Never fails: every problem
+ * becomes a JSON-RPC error sent through the sink. Call from one reader thread per session. */
+void bw_session_receive(bw_session *s, const char *text, size_t len);
+/* Sends a JSON-RPC error with id null, for framing errors a transport detects (over-limit messages). */
+void bw_session_send_error(bw_session *s, int code, const char *message);
+/* The peer went away: server->client requests waiting on it fail at once. In-flight calls keep running. */
+void bw_session_peer_closed(bw_session *s);
+/* Cancels every call in flight (shutdown). */
+void bw_session_cancel_all(bw_session *s, const char *reason);
+/* Waits until no call is in flight or deadline_ms (monotonic) passes. true when idle. */
+bool bw_session_wait_idle(bw_session *s, int64_t deadline_ms);
+
+/* Sends a message through the sink (borrowed). */
+void bw_session_send(bw_session *s, const json_t *msg, const json_t *related_id);
+bw_revision bw_session_revision(bw_session *s);
+
+/* Internal to the protocol modules: delivers a client's response to a pending server->client request. */
+void bw_session_deliver_response(bw_session *s, const json_t *msg);
+/* Sends a server->client request and waits for its answer. See bw_call_client_request. */
+BW_NODISCARD bw_status bw_session_request(bw_session *s, bw_call *call, const char *method, json_t *params,
+                                          int64_t deadline_ms, json_t **result, char *err, size_t errlen);
+/* Wakes server->client requests made on behalf of call (it was cancelled). */
+void bw_session_wake_call(bw_session *s, bw_call *call);
+
+#endif

@@ -1,0 +1,219 @@
+/* The stdio transport: newline-delimited JSON-RPC on a pair of file descriptors.
+ *
+ * One thread (the caller's) reads and frames; handlers run on the worker pool and write their own responses, so
+ * responses may leave out of order. Writes are whole lines under one lock, so lines never interleave. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bulwark/stdio.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "protocol/jsonrpc.h"
+#include "protocol/server_internal.h"
+#include "protocol/session.h"
+
+#define READ_CHUNK (64 * 1024)
+
+typedef struct stdio_out {
+    int fd;
+    pthread_mutex_t mu;
+    bool broken;        /* the reader of our stdout went away: drop output from now on */
+} stdio_out;
+
+static int stop_pipe[2] = {-1, -1};
+
+void bw_stdio_stop(void)
+{
+    int saved = errno;
+    if (stop_pipe[1] >= 0) {
+        ssize_t n = write(stop_pipe[1], "x", 1);
+        (void)n;
+    }
+    errno = saved;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Encodes into a per-thread buffer so the common small message costs no allocation. */
+static void stdio_sink(void *ctx, const json_t *msg, const json_t *related_id)
+{
+    (void)related_id; /* one stream: everything goes on stdout */
+    static _Thread_local char small[16 * 1024];
+    stdio_out *out = ctx;
+    char *text = small;
+    size_t n = json_dumpb(msg, small, sizeof small - 1, JSON_COMPACT);
+    if (n >= sizeof small - 1) {
+        text = json_dumps(msg, JSON_COMPACT);
+        n = text ? strlen(text) : 0;
+    }
+    if (!text || n == 0) {
+        fprintf(stderr, "bulwark: failed to encode an outgoing message\n");
+        return;
+    }
+    char nl = '\n';
+    pthread_mutex_lock(&out->mu);
+    if (!out->broken) {
+        if (text == small) {
+            small[n] = nl;
+            out->broken = !write_all(out->fd, small, n + 1);
+        } else {
+            out->broken = !write_all(out->fd, text, n) || !write_all(out->fd, &nl, 1);
+        }
+    }
+    pthread_mutex_unlock(&out->mu);
+    if (text != small)
+        free(text);
+}
+
+typedef struct framer {
+    bw_buf line;
+    bool discarding;  /* inside an over-limit line: drop bytes until the next newline */
+    size_t limit;
+} framer;
+
+static void deliver_line(bw_session *s, char *p, size_t n)
+{
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i == n)
+        return; /* blank lines are not messages */
+    bw_session_receive(s, p + i, n - i);
+}
+
+static void over_limit(bw_session *s, size_t limit)
+{
+    char why[128];
+    snprintf(why, sizeof why, "Invalid Request: message exceeds the limit of %zu bytes", limit);
+    bw_session_send_error(s, BW_RPC_INVALID_REQUEST, why);
+}
+
+/* Splits a chunk into lines; complete lines are delivered, a partial tail is kept for the next chunk. */
+static void feed(framer *f, bw_session *s, const char *chunk, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(chunk, '\n', n);
+        size_t take = nl ? (size_t)(nl - chunk) : n;
+        if (!f->discarding && bw_buf_append(&f->line, chunk, take) != BW_OK) {
+            over_limit(s, f->limit);
+            bw_buf_reset(&f->line);
+            f->discarding = true;
+        }
+        if (!nl)
+            return;
+        if (!f->discarding)
+            deliver_line(s, f->line.data ? f->line.data : (char *)"", f->line.len);
+        bw_buf_reset(&f->line);
+        f->discarding = false;
+        chunk += take + 1;
+        n -= take + 1;
+    }
+}
+
+/* Reads until EOF, a read error or bw_stdio_stop. */
+static bw_status read_loop(int in_fd, framer *f, bw_session *s)
+{
+    char *chunk = malloc(READ_CHUNK);
+    if (!chunk)
+        return BW_E_NOMEM;
+    bw_status st = BW_OK;
+    struct pollfd fds[2] = {{.fd = in_fd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            st = BW_E_IO;
+            break;
+        }
+        if (fds[1].revents)
+            break;
+        ssize_t n = read(in_fd, chunk, READ_CHUNK);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n <= 0) {
+            st = n < 0 ? BW_E_IO : BW_OK;
+            break;
+        }
+        feed(f, s, chunk, (size_t)n);
+    }
+    free(chunk);
+    return st;
+}
+
+/* Gives in-flight work the grace period, then cancels what is left. true when everything finished. */
+static bool drain(bw_server *srv, bw_session *s)
+{
+    int64_t grace_end = bw_clock_ms() + srv->limits.shutdown_grace_ms;
+    if (bw_session_wait_idle(s, grace_end))
+        return true;
+    fprintf(stderr, "bulwark: %s\n", "grace period over; cancelling requests still running");
+    atomic_store(&srv->shutting_down, true);
+    bw_session_cancel_all(s, "server shutting down");
+    return bw_session_wait_idle(s, bw_clock_ms() + 1000);
+}
+
+bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
+{
+    if (!srv)
+        return BW_E_INVALID_ARG;
+    signal(SIGPIPE, SIG_IGN);
+    if (stop_pipe[0] < 0 && pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return BW_E_IO;
+    bw_status st = bw_server_start_pool(srv);
+    if (st)
+        return st;
+    stdio_out *out = calloc(1, sizeof *out);
+    if (!out)
+        return BW_E_NOMEM;
+    out->fd = out_fd;
+    pthread_mutex_init(&out->mu, NULL);
+    bw_session *s = bw_session_new(srv, stdio_sink, out);
+    if (!s) {
+        free(out);
+        return BW_E_NOMEM;
+    }
+    framer f = {.limit = srv->limits.max_message_bytes};
+    bw_buf_init(&f.line, srv->limits.max_message_bytes);
+    st = read_loop(in_fd, &f, s);
+    bw_buf_free(&f.line);
+    bw_session_peer_closed(s);
+    bool idle = drain(srv, s);
+    if (idle) {
+        /* Join the workers before the sink's memory goes away; a handler that ignores cancellation is left
+         * running (and its process exits with us) rather than hanging shutdown. */
+        bw_workpool_free(srv->pool);
+        srv->pool = NULL;
+        bw_session_unref(s);
+        pthread_mutex_destroy(&out->mu);
+        free(out);
+    } else {
+        /* The stuck handlers still hold the session and the sink, so both stay allocated until the process
+         * exits; only their output is cut off. */
+        fprintf(stderr, "bulwark: %s\n", "requests ignored cancellation; exiting without waiting for them");
+        pthread_mutex_lock(&out->mu);
+        out->broken = true;
+        pthread_mutex_unlock(&out->mu);
+    }
+    return st;
+}
