@@ -17,7 +17,7 @@ static bw_status read_static(bw_call *call, const char *uri, const json_t *vars,
 static bw_status read_template(bw_call *call, const char *uri, const json_t *vars, void *user)
 {
     (void)user;
-    json_t *doc = json_pack("{s:O,s:b,s:s++}", "id", json_object_get(vars, "id"), "templateTest", 1, "data",
+    json_t *doc = json_pack("{s:O,s:b,s:s+}", "id", json_object_get(vars, "id"), "templateTest", 1, "data",
                             "Data for ID: ", json_string_value(json_object_get(vars, "id")));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);

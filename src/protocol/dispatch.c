@@ -168,6 +168,13 @@ static bool capability_declared(bw_server *srv, const char *cap)
 static int gate(bw_session *s, const bw_method *m, const char *name, const json_t *params, bw_batch *batch,
                 char *why, size_t whylen)
 {
+    pthread_mutex_lock(&s->mu);
+    bool initialized = s->initialized;
+    pthread_mutex_unlock(&s->mu);
+    if (!initialized && !(m && (m->flags & BW_M_PRE_INIT))) {
+        snprintf(why, whylen, "Invalid Request: the session is not initialized; send initialize first");
+        return BW_RPC_INVALID_REQUEST;
+    }
     if (!m) {
         snprintf(why, whylen, "Method not found: %s", name);
         return BW_RPC_METHOD_NOT_FOUND;
@@ -178,13 +185,6 @@ static int gate(bw_session *s, const bw_method *m, const char *name, const json_
     }
     if (batch && strcmp(name, "initialize") == 0) {
         snprintf(why, whylen, "Invalid Request: initialize must not be part of a JSON-RPC batch");
-        return BW_RPC_INVALID_REQUEST;
-    }
-    pthread_mutex_lock(&s->mu);
-    bool initialized = s->initialized;
-    pthread_mutex_unlock(&s->mu);
-    if (!initialized && !(m->flags & BW_M_PRE_INIT)) {
-        snprintf(why, whylen, "Invalid Request: the session is not initialized; send initialize first");
         return BW_RPC_INVALID_REQUEST;
     }
     if (!capability_declared(s->srv, m->capability) ||

@@ -532,10 +532,11 @@ static bool kw_pattern_props(cctx *c, bw_sc_node *n, const kw_entry *e, const js
     return true;
 }
 
-static bool string_array(cctx *c, const json_t *v, const cpath *p, bw_sc_str **out, size_t *n_out)
+static bool string_array(cctx *c, const json_t *v, const cpath *p, const char *what, bw_sc_str **out,
+                         size_t *n_out)
 {
     if (!json_is_array(v))
-        return cfail(c, p, "%.*s must be an array of strings", (int)p->seg_len, p->seg);
+        return cfail(c, p, "%s", what);
     size_t k = json_array_size(v);
     *out = calloc(k ? k : 1, sizeof **out);
     if (!*out)
@@ -543,7 +544,7 @@ static bool string_array(cctx *c, const json_t *v, const cpath *p, bw_sc_str **o
     for (size_t i = 0; i < k; i++) {
         const json_t *s = json_array_get(v, i);
         if (!json_is_string(s))
-            return cfail(c, p, "%.*s must be an array of strings", (int)p->seg_len, p->seg);
+            return cfail(c, p, "%s", what);
         (*out)[i] = (bw_sc_str){json_string_value(s), json_string_length(s)};
         *n_out = i + 1;
     }
@@ -554,7 +555,7 @@ static bool kw_required(cctx *c, bw_sc_node *n, const kw_entry *e, const json_t 
                         const cpath *p, int depth)
 {
     (void)e, (void)obj, (void)depth;
-    return string_array(c, v, p, &n->required, &n->n_required);
+    return string_array(c, v, p, "required must be an array of strings", &n->required, &n->n_required);
 }
 
 static bool add_dep_required(cctx *c, bw_sc_node *n, const char *key, size_t klen, const json_t *v,
@@ -562,7 +563,7 @@ static bool add_dep_required(cctx *c, bw_sc_node *n, const char *key, size_t kle
 {
     bw_sc_dep_required *d = &n->dep_required[n->n_dep_required++];
     d->name = (bw_sc_str){key, klen};
-    return string_array(c, v, kp, &d->needs, &d->n_needs);
+    return string_array(c, v, kp, "dependentRequired values must be arrays of strings", &d->needs, &d->n_needs);
 }
 
 static bool add_dep_schema(cctx *c, bw_sc_node *n, const char *key, size_t klen, const json_t *v,

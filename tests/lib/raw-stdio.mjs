@@ -297,6 +297,25 @@ export class RawClient {
     assert.deepEqual(hits, [], `expected no ${what}`);
   }
 
+  /**
+   * Send `raw` (object, string or Buffer), then a ping; wait for the ping's answer and for `expected` other
+   * messages (whatever order they come in), then a short quiet window to catch extras. Returns the
+   * messages other than the ping's answer. Asserts the ping answer is exactly {}.
+   */
+  async exchange(raw, expected, quietMs = 100) {
+    const from = this.messages.length;
+    await this.send(raw);
+    const pong = await this.request('ping', undefined, { id: `barrier-${this.nextId++}` });
+    assert.deepEqual(pong.result, {}, 'server still answers ping');
+    const others = () => this.messages.slice(from).filter((e) => e.msg !== pong).map((e) => e.msg);
+    if (expected > 0) {
+      await this.waitFor(() => others().length >= expected, WAIT_MS,
+        { from, label: `${expected} repl${expected === 1 ? 'y' : 'ies'} to ${String(raw).slice(0, 80)}` });
+    }
+    await new Promise((r) => setTimeout(r, quietMs));
+    return others();
+  }
+
   /** initialize + notifications/initialized; returns the initialize result. */
   async initialize(protocolVersion = LATEST, capabilities = {}) {
     const result = await this.call('initialize', { protocolVersion, capabilities, clientInfo: CLIENT_INFO });

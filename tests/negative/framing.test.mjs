@@ -13,13 +13,6 @@ after(killAllSpawned);
 
 const nullIdError = (m) => isErrorResponse(m) && m.id === null;
 
-/** Send raw bytes, then a ping barrier; returns every message that arrived for them (ping response last). */
-async function sendThenBarrier(c, raw) {
-  const from = c.messages.length;
-  await c.send(raw);
-  await c.assertAlive();
-  return c.messages.slice(from).map((e) => e.msg);
-}
 
 function nested(depth, leaf = 1) {
   return '['.repeat(depth) + JSON.stringify(leaf) + ']'.repeat(depth);
@@ -44,8 +37,8 @@ describe('malformed input (default limits)', () => {
     ['NaN literal', '{"jsonrpc":"2.0","id":7,"method":"ping","params":{"x":NaN}}\n'],
   ]) {
     test(`${label} → exactly one -32700 with id null`, async () => {
-      const got = await sendThenBarrier(c, raw);
-      assert.equal(got.length, 2, `one error + the ping answer: ${JSON.stringify(got)}`);
+      const got = await c.exchange(raw, 1);
+      assert.equal(got.length, 1, `exactly one error: ${JSON.stringify(got)}`);
       assert.equal(got[0].error?.code, -32700, JSON.stringify(got[0]));
       assert.ok('id' in got[0], 'the error carries an id member');
       assert.equal(got[0].id, null);
@@ -66,8 +59,8 @@ describe('malformed input (default limits)', () => {
       Buffer.from([0x80]), Buffer.from('}\n')])],
   ]) {
     test(`invalid UTF-8 (${label}) → -32700 with id null`, async () => {
-      const got = await sendThenBarrier(c, bytes);
-      assert.equal(got.length, 2, JSON.stringify(got));
+      const got = await c.exchange(bytes, 1);
+      assert.equal(got.length, 1, JSON.stringify(got));
       assert.equal(got[0].error?.code, -32700, JSON.stringify(got[0]));
       assert.equal(got[0].id, null);
     });
@@ -75,8 +68,8 @@ describe('malformed input (default limits)', () => {
 
   test('valid JSON that is not an object (42, "str", null, true) → -32600 with id null', async () => {
     for (const raw of ['42\n', '"str"\n', 'null\n', 'true\n']) {
-      const got = await sendThenBarrier(c, raw);
-      assert.equal(got.length, 2, `${raw.trim()}: ${JSON.stringify(got)}`);
+      const got = await c.exchange(raw, 1);
+      assert.equal(got.length, 1, `${raw.trim()}: ${JSON.stringify(got)}`);
       assert.equal(got[0].error?.code, -32600, `${raw.trim()}: ${JSON.stringify(got[0])}`);
       assert.equal(got[0].id, null);
     }
@@ -92,8 +85,8 @@ describe('malformed input (default limits)', () => {
     async () => {
       const text = 'y'.repeat(4 * 1024 * 1024 + 100);
       const line = JSON.stringify({ jsonrpc: '2.0', id: 'big', method: 'tools/call', params: { name: 'echo', arguments: { text } } }) + '\n';
-      const got = await sendThenBarrier(c, line);
-      assert.equal(got.length, 2, `one error + the ping answer, got ${got.length}`);
+      const got = await c.exchange(line, 1);
+      assert.equal(got.length, 1, `exactly one error, got ${got.length}`);
       assert.equal(got[0].error?.code, -32600, JSON.stringify(got[0]).slice(0, 300));
       assert.equal(got[0].id, null);
       assert.match(got[0].error.message, /limit|too (large|long|big)|exceed/i);
@@ -102,8 +95,8 @@ describe('malformed input (default limits)', () => {
 
   test('nesting 100 deep (default max 64) → -32600 id null mentioning depth', async () => {
     const line = `{"jsonrpc":"2.0","id":"deep","method":"ping","params":{"x":${nested(100)}}}\n`;
-    const got = await sendThenBarrier(c, line);
-    assert.equal(got.length, 2, JSON.stringify(got));
+    const got = await c.exchange(line, 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
     assert.equal(got[0].error?.code, -32600, JSON.stringify(got[0]));
     assert.equal(got[0].id, null);
     assert.match(got[0].error.message, /depth|nest/i);
@@ -113,8 +106,8 @@ describe('malformed input (default limits)', () => {
     const depth = 100000;
     const line = '{"jsonrpc":"2.0","id":"deeper","method":"ping","params":' + '{"a":'.repeat(depth) + '1' +
       '}'.repeat(depth) + '}\n';
-    const got = await sendThenBarrier(c, line);
-    assert.equal(got.length, 2, JSON.stringify(got).slice(0, 300));
+    const got = await c.exchange(line, 1);
+    assert.equal(got.length, 1, JSON.stringify(got).slice(0, 300));
     assert.equal(got[0].error?.code, -32600);
     assert.equal(got[0].id, null);
   });
@@ -175,8 +168,8 @@ describe('line handling', () => {
   });
 
   test('blank lines (LF and CRLF) are ignored', async () => {
-    const got = await sendThenBarrier(c, '\n\n\r\n\n');
-    assert.equal(got.length, 1, `only the ping answer: ${JSON.stringify(got)}`);
+    const got = await c.exchange('\n\n\r\n\n', 0);
+    assert.deepEqual(got, [], 'nothing but the ping answer');
   });
 
   test('leading/trailing whitespace around a message is accepted', async () => {
@@ -187,8 +180,8 @@ describe('line handling', () => {
   });
 
   test('a NUL byte inside a line → -32700 id null', async () => {
-    const got = await sendThenBarrier(c, Buffer.from('{"jsonrpc":"2.0","id":"nul","method":"ping"}\0\n'));
-    assert.equal(got.length, 2, JSON.stringify(got));
+    const got = await c.exchange(Buffer.from('{"jsonrpc":"2.0","id":"nul","method":"ping"}\0\n'), 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
     assert.equal(got[0].error?.code, -32700);
     assert.equal(got[0].id, null);
   });
@@ -214,8 +207,8 @@ describe('configured limits (--max-message-bytes 1024 --max-depth 8)', () => {
   test('a 4000-byte line → one -32600 id null mentioning the limit; the next line is served', async () => {
     const text = 'b'.repeat(4000);
     const line = JSON.stringify({ jsonrpc: '2.0', id: 'big1', method: 'tools/call', params: { name: 'echo', arguments: { text } } }) + '\n';
-    const got = await sendThenBarrier(c, line);
-    assert.equal(got.length, 2, JSON.stringify(got));
+    const got = await c.exchange(line, 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
     assert.equal(got[0].error?.code, -32600);
     assert.equal(got[0].id, null);
     assert.match(got[0].error.message, /limit|too (large|long|big)|exceed/i);
@@ -223,14 +216,13 @@ describe('configured limits (--max-message-bytes 1024 --max-depth 8)', () => {
 
   test('an over-limit line written in 64-byte chunks → still exactly one error', async () => {
     const line = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 'big2', method: 'ping', params: { pad: 'c'.repeat(5000) } }) + '\n');
-    const from = c.messages.length;
-    for (let i = 0; i < line.length; i += 64) await c.send(line.subarray(i, Math.min(i + 64, line.length)));
-    await c.assertAlive();
-    const got = c.messages.slice(from).map((e) => e.msg);
-    assert.equal(got.length, 2, JSON.stringify(got));
+    const last = line.length - 64;
+    for (let i = 0; i < last; i += 64) await c.send(line.subarray(i, Math.min(i + 64, last)));
+    const got = await c.exchange(line.subarray(last), 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
     assert.equal(got[0].error?.code, -32600);
     assert.equal(got[0].id, null);
-    assert.ok(!got.some(isResponseTo('big2')));
+    assert.ok(!c.received.some(isResponseTo('big2')));
   });
 
   test('an over-limit line immediately followed by a request in the same write: the request is served', async () => {
@@ -246,8 +238,8 @@ describe('configured limits (--max-message-bytes 1024 --max-depth 8)', () => {
 
   test('depth 12 > 8 → -32600 id null mentioning depth; depth 3 accepted', async () => {
     const deep = `{"jsonrpc":"2.0","id":"d12","method":"ping","params":{"x":${nested(12)}}}\n`;
-    const got = await sendThenBarrier(c, deep);
-    assert.equal(got.length, 2, JSON.stringify(got));
+    const got = await c.exchange(deep, 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
     assert.equal(got[0].error?.code, -32600);
     assert.equal(got[0].id, null);
     assert.match(got[0].error.message, /depth|nest/i);

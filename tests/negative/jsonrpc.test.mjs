@@ -10,15 +10,8 @@ import {
 
 after(killAllSpawned);
 
-/** Send raw, then a ping barrier; returns the messages that arrived before the ping answer. */
-async function repliesTo(c, raw) {
-  const from = c.messages.length;
-  await c.send(raw);
-  const pong = await c.request('ping', undefined, { id: `barrier-${from}` });
-  assert.deepEqual(pong.result, {}, 'server still answers ping');
-  const idx = c.indexOf(pong);
-  return c.messages.slice(from, idx).map((e) => e.msg);
-}
+/** Send raw, then a ping barrier; returns the replies other than the ping's (waiting for `expected`). */
+const repliesTo = (c, raw, expected) => c.exchange(raw, expected);
 
 describe('ids', () => {
   let c;
@@ -56,7 +49,7 @@ describe('ids', () => {
     ['1.5', '{"jsonrpc":"2.0","id":1.5,"method":"ping"}\n'],
   ]) {
     test(`id ${label} → -32600 with id null`, async () => {
-      const got = await repliesTo(c, raw);
+      const got = await repliesTo(c, raw, 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       assert.equal(got[0].error?.code, -32600, JSON.stringify(got[0]));
       assert.ok('id' in got[0]);
@@ -85,7 +78,7 @@ describe('envelope members', () => {
     ['method missing (no result/error either)', '{"jsonrpc":"2.0","id":27}\n', 27],
   ]) {
     test(`${label} → -32600 echoing id ${JSON.stringify(id)}`, async () => {
-      const got = await repliesTo(c, raw);
+      const got = await repliesTo(c, raw, 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       assert.equal(got[0].error?.code, -32600, JSON.stringify(got[0]));
       assert.equal(got[0].id, id);
@@ -148,7 +141,7 @@ describe('notifications and responses are never answered', () => {
     ['notifications/roots/list_changed', '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}\n'],
   ]) {
     test(`${label} → no reply`, async () => {
-      const got = await repliesTo(c, raw);
+      const got = await repliesTo(c, raw, 0);
       assert.deepEqual(got, []);
     });
   }
@@ -160,7 +153,7 @@ describe('notifications and responses are never answered', () => {
     ['an error with id null', '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}\n'],
   ]) {
     test(`${label} → ignored silently`, async () => {
-      const got = await repliesTo(c, raw);
+      const got = await repliesTo(c, raw, 0);
       assert.deepEqual(got, []);
     });
   }
@@ -227,7 +220,7 @@ describe('batches', () => {
         { jsonrpc: '2.0', method: 'notifications/whatever' },
         { jsonrpc: '2.0', id: '1002', method: 'tools/call', params: { name: 'echo', arguments: { text: 'in batch' } } },
         { jsonrpc: '2.0', id: 1003, method: 'no/such' },
-      ]) + '\n');
+      ]) + '\n', 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       const arr = got[0];
       assert.ok(Array.isArray(arr), `an array: ${JSON.stringify(arr)}`);
@@ -241,12 +234,12 @@ describe('batches', () => {
     test('only notifications → nothing at all', async () => {
       const got = await repliesTo(c, JSON.stringify([
         { jsonrpc: '2.0', method: 'notifications/a' }, { jsonrpc: '2.0', method: 'notifications/b' },
-      ]) + '\n');
+      ]) + '\n', 0);
       assert.deepEqual(got, []);
     });
 
     test('an empty array → a single -32600 (id null), not an array', async () => {
-      const got = await repliesTo(c, '[]\n');
+      const got = await repliesTo(c, '[]\n', 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       assert.ok(!Array.isArray(got[0]));
       assert.equal(got[0].error?.code, -32600);
@@ -257,7 +250,7 @@ describe('batches', () => {
       const got = await repliesTo(c, JSON.stringify([
         { jsonrpc: '2.0', id: 'bi', method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: CLIENT_INFO } },
         { jsonrpc: '2.0', id: 'bp', method: 'ping' },
-      ]) + '\n');
+      ]) + '\n', 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       assert.ok(Array.isArray(got[0]));
       const byId = new Map(got[0].map((m) => [m.id, m]));
@@ -267,7 +260,7 @@ describe('batches', () => {
     });
 
     test('invalid elements → -32600 id null elements in the array', async () => {
-      const got = await repliesTo(c, '[1, {"jsonrpc":"2.0","id":"ok","method":"ping"}, {"id":"nojr","method":"ping"}]\n');
+      const got = await repliesTo(c, '[1, {"jsonrpc":"2.0","id":"ok","method":"ping"}, {"id":"nojr","method":"ping"}]\n', 1);
       assert.equal(got.length, 1, JSON.stringify(got));
       const arr = got[0];
       assert.ok(Array.isArray(arr), JSON.stringify(arr));
@@ -278,7 +271,7 @@ describe('batches', () => {
     });
 
     test('a batch of responses (to unknown ids) → nothing', async () => {
-      const got = await repliesTo(c, '[{"jsonrpc":"2.0","id":77,"result":{}}]\n');
+      const got = await repliesTo(c, '[{"jsonrpc":"2.0","id":77,"result":{}}]\n', 0);
       assert.deepEqual(got, []);
     });
 
@@ -294,7 +287,7 @@ describe('batches', () => {
       try {
         const got = await repliesTo(c, JSON.stringify([
           { jsonrpc: '2.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' },
-        ]) + '\n');
+        ]) + '\n', 1);
         assert.equal(got.length, 1, JSON.stringify(got));
         assert.ok(!Array.isArray(got[0]), 'not an array');
         assert.equal(got[0].error?.code, -32600);
@@ -303,7 +296,7 @@ describe('batches', () => {
         assert.match(got[0].error.message, /not supported|unsupported|not allowed/i);
         // The elements were not executed.
         assert.ok(!c.received.some((m) => m && m.id === 2));
-        const empty = await repliesTo(c, '[]\n');
+        const empty = await repliesTo(c, '[]\n', 1);
         assert.equal(empty.length, 1);
         assert.equal(empty[0].error?.code, -32600);
         c.assertCleanStdout();
@@ -337,12 +330,12 @@ describe('before initialize', () => {
   });
 
   test('notifications before initialize are not answered', async () => {
-    const got = await repliesTo(c, '{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    const got = await repliesTo(c, '{"jsonrpc":"2.0","method":"notifications/initialized"}\n', 0);
     assert.deepEqual(got, []);
   });
 
   test('malformed input before initialize → -32700 id null, and initialize still works', async () => {
-    const got = await repliesTo(c, '{oops\n');
+    const got = await repliesTo(c, '{oops\n', 1);
     assert.equal(got.length, 1);
     assert.equal(got[0].error?.code, -32700);
     assert.equal(got[0].id, null);
