@@ -941,14 +941,17 @@ report:;
     qsort(lat, (size_t)completed, sizeof *lat, cmp_i64);
     double el = t_end > t_start ? (double)(t_end - t_start) / 1e9 : 0;
     double rps = el > 0 ? (double)completed / el : 0;
+    double mean_ms = 0;
+    for (long k = 0; k < completed; k++) mean_ms += (double)lat[k] / 1e6;
+    mean_ms = completed ? mean_ms / (double)completed : -1.0;
     printf("{\"label\":");
     json_str(stdout, opt_label);
     printf(",\"status\":\"%s\",\"n\":%ld,\"w\":%ld,\"sent\":%ld,\"completed\":%ld,\"mismatches\":%ld,\"errors\":%ld,"
-           "\"other_messages\":%ld,\"elapsed_s\":%.4f,\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
+           "\"other_messages\":%ld,\"elapsed_s\":%.4f,\"rps\":%.1f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,"
            "\"max_ms\":%.3f,\"idle_rss_kb\":%ld,\"peak_rss_kb\":%ld,\"peak_rss_sampled_kb\":%ld,\"end_rss_kb\":%ld,"
            "\"spawn_ms\":%.3f,\"spawns\":%ld,\"spawn_ms_median\":%.3f,\"spawn_ms_min\":%.3f,\"spawn_ms_max\":%.3f,"
            "\"clean_exit_on_eof\":%s,\"exit\":",
-           status, opt_n, opt_w, sent, completed, mismatches, errors, others, el, rps, pct_ms(lat, completed, 0.50),
+           status, opt_n, opt_w, sent, completed, mismatches, errors, others, el, rps, mean_ms, pct_ms(lat, completed, 0.50),
            pct_ms(lat, completed, 0.90), pct_ms(lat, completed, 0.99),
            completed ? (double)lat[completed - 1] / 1e6 : -1.0, idle_rss, peak_hwm, peak_sampled, end_rss,
            spawn_load_ns >= 0 ? (double)spawn_load_ns / 1e6 : -1.0, spawns_ok,

@@ -28,8 +28,9 @@ static bw_status add(bw_call *call, const json_t *args, void *user)
 static bw_status slow_task(bw_call *call, const json_t *args, void *user)
 {
     (void)user;
-    json_int_t steps = json_integer_value(json_object_get(args, "steps"));
-    json_int_t interval = json_integer_value(json_object_get(args, "interval_ms"));
+    /* json_number_value: the schema's "integer" also admits 2.0, which json_integer_value would read as 0. */
+    json_int_t steps = (json_int_t)json_number_value(json_object_get(args, "steps"));
+    json_int_t interval = (json_int_t)json_number_value(json_object_get(args, "interval_ms"));
     for (json_int_t i = 1; i <= steps; i++) {
         if (bw_call_sleep(call, (int)interval) != BW_OK)
             return BW_E_CANCELLED;
@@ -158,9 +159,11 @@ static bw_status with_progress(bw_call *call, const json_t *args, void *user)
 {
     (void)args;
     (void)user;
+    /* Pause after every report, the last one too, as the reference server does: the TypeScript SDK client handles
+     * notifications a microtask later than responses, so a report sent right before the result is dropped. */
     for (int p = 0; p <= 100; p += 50) {
         (void)bw_call_progress(call, p, 100, NULL);
-        if (p < 100 && bw_call_sleep(call, 50) != BW_OK)
+        if (bw_call_sleep(call, 50) != BW_OK)
             return BW_E_CANCELLED;
     }
     return bw_result_add_text(bw_call_result(call), "Tool with progress executed successfully");

@@ -31,7 +31,7 @@ static bw_status now(bw_call *call, const json_t *args, void *user)
 static bw_status slow_count(bw_call *call, const json_t *args, void *user)
 {
     (void)user;
-    json_int_t to = json_integer_value(json_object_get(args, "to"));
+    json_int_t to = (json_int_t)json_number_value(json_object_get(args, "to"));
     for (json_int_t i = 1; i <= to; i++) {
         if (bw_call_sleep(call, 200))
             return BW_E_CANCELLED;

@@ -37,7 +37,7 @@ json_t *bw_rpc_decode(const char *text, size_t len, int max_depth, int *code, ch
         return NULL;
     }
     json_error_t jerr;
-    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         *code = BW_RPC_PARSE_ERROR;
         snprintf(why, whylen, "Parse error: %s at position %d", jerr.text, jerr.position);

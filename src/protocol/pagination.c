@@ -33,6 +33,11 @@ bool bw_cursor_decode(const char *cursor, int list_id, size_t *offset)
         return false;
     if (sum != check(off, list_id))
         return false;
+    /* Only the exact spelling we write is ours ("bw1.00.x", "bw1.+0.x" are not). */
+    char canonical[BW_CURSOR_MAX];
+    bw_cursor_encode(off, list_id, canonical);
+    if (strcmp(canonical, cursor) != 0)
+        return false;
     *offset = off;
     return true;
 }

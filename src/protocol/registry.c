@@ -163,32 +163,36 @@ size_t bw_registry_list(bw_registry *r, bw_kind k, bw_revision rev, size_t offse
     return total;
 }
 
+/* Matches template t against u from these positions on. A variable takes the shortest run of characters that
+ * lets the rest match: a level-1 value never contains '/' (it would be percent-encoded) but may contain any
+ * unreserved character, including the literal that follows it ("{name}.txt" matches "a.b.txt"). */
+static bool match_from(const char *t, const char *u, json_t *vars, int depth)
+{
+    while (*t && *t != '{') {
+        if (*t++ != *u++)
+            return false;
+    }
+    if (!*t)
+        return *u == '\0';
+    const char *close = strchr(t, '}');
+    size_t nlen = close ? (size_t)(close - t - 1) : 0;
+    char name[128];
+    if (!close || nlen == 0 || nlen >= sizeof name || depth > 16)
+        return false;
+    memcpy(name, t + 1, nlen);
+    name[nlen] = '\0';
+    for (const char *end = u + 1; end[-1] && end[-1] != '/'; end++) {
+        json_object_set_new(vars, name, json_stringn(u, (size_t)(end - u)));
+        if (match_from(close + 1, end, vars, depth + 1))
+            return true;
+        json_object_del(vars, name);
+        if (!*end)
+            break;
+    }
+    return false;
+}
+
 bool bw_uri_template_match(const char *tmpl, const char *uri, json_t *vars)
 {
-    const char *t = tmpl, *u = uri;
-    while (*t) {
-        if (*t != '{') {
-            if (*t++ != *u++)
-                return false;
-            continue;
-        }
-        const char *close = strchr(t, '}');
-        if (!close)
-            return false;
-        char name[128];
-        size_t nlen = (size_t)(close - t - 1);
-        if (nlen == 0 || nlen >= sizeof name)
-            return false;
-        memcpy(name, t + 1, nlen);
-        name[nlen] = '\0';
-        t = close + 1;
-        /* A level-1 value is percent-encoded, so it never contains '/' nor the next literal character. */
-        const char *start = u;
-        while (*u && *u != '/' && (*t == '\0' || *u != *t))
-            u++;
-        if (u == start)
-            return false;
-        json_object_set_new(vars, name, json_stringn(start, (size_t)(u - start)));
-    }
-    return *u == '\0';
+    return match_from(tmpl, uri, vars, 0);
 }

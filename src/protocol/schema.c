@@ -941,7 +941,9 @@ bool bw_schema_validate(const bw_schema *s, const json_t *instance, char *err, s
     vpath root = {.kind = P_ROOT};
     if (!s || !instance)
         return v_fail(&c, &root, "no schema or no instance to validate");
-    return v_node(&c, s->root, instance, &root, 0);
+    /* A guard hit inside a probe must never end as success, whatever the probes around it concluded. */
+    bool ok = v_node(&c, s->root, instance, &root, 0);
+    return ok && !c.fatal;
 }
 
 /* ---- defaults ---- */

@@ -90,10 +90,16 @@ typedef struct framer {
     size_t limit;
 } framer;
 
-static void deliver_line(bw_session *s, char *p, size_t n)
+static void over_limit(bw_session *s, size_t limit);
+
+static void deliver_line(bw_session *s, char *p, size_t n, size_t limit)
 {
     if (n > 0 && p[n - 1] == '\r')
         n--;
+    if (n > limit) { /* the buffer holds one byte more than the limit, for the CR of a CRLF ending */
+        over_limit(s, limit);
+        return;
+    }
     size_t i = 0;
     while (i < n && (p[i] == ' ' || p[i] == '\t'))
         i++;
@@ -123,7 +129,7 @@ static void feed(framer *f, bw_session *s, const char *chunk, size_t n)
         if (!nl)
             return;
         if (!f->discarding)
-            deliver_line(s, f->line.data ? f->line.data : (char *)"", f->line.len);
+            deliver_line(s, f->line.data ? f->line.data : (char *)"", f->line.len, f->limit);
         bw_buf_reset(&f->line);
         f->discarding = false;
         chunk += take + 1;
@@ -194,7 +200,7 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
         return BW_E_NOMEM;
     }
     framer f = {.limit = srv->limits.max_message_bytes};
-    bw_buf_init(&f.line, srv->limits.max_message_bytes);
+    bw_buf_init(&f.line, srv->limits.max_message_bytes + 1);
     st = read_loop(in_fd, &f, s);
     bw_buf_free(&f.line);
     bw_session_peer_closed(s);

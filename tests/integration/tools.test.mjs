@@ -314,4 +314,32 @@ describe('tools/call edge cases on the wire', () => {
       await c.kill();
     }
   });
+
+  test('slow_task without arguments uses the defaults (10 steps)', async () => {
+    const c = await startInitialized();
+    try {
+      const r = await c.call('tools/call', { name: 'slow_task', arguments: { interval_ms: 0 } });
+      assert.equal(textOf(r), 'completed 10 steps');
+      c.assertCleanStdout();
+    } finally {
+      await c.kill();
+    }
+  });
+
+  // JSON Schema 2020-12: "integer" is any number with a zero fractional part, so 2.0 and 1e1 validate — and the
+  // tool must then see 2 and 10, not 0.
+  for (const [lit, n] of [['2.0', 2], ['1e1', 10], ['3E0', 3]]) {
+    test(`slow_task {steps: ${lit}} (an integer written as a JSON real) runs ${n} steps`, async () => {
+      const c = await startInitialized();
+      try {
+        const got = await c.exchange(`{"jsonrpc":"2.0","id":"r","method":"tools/call","params":{"name":"slow_task",` +
+          `"arguments":{"steps":${lit},"interval_ms":0.0}}}\n`, 1);
+        assert.equal(got.length, 1, JSON.stringify(got));
+        assert.ok(got[0].result, JSON.stringify(got[0]));
+        assert.equal(textOf(got[0].result), `completed ${n} steps`, JSON.stringify(got[0].result));
+      } finally {
+        await c.kill();
+      }
+    });
+  }
 });

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import {
   startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, isNotification,
 } from '../lib/raw-stdio.mjs';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { connectSdk, collector, REQ_OPTS } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
@@ -278,5 +280,44 @@ describe('pagination', () => {
   test('stdout stayed clean', () => {
     small.assertCleanStdout();
     dflt.assertCleanStdout();
+  });
+});
+
+describe('progress and logging through the SDK client', () => {
+  let s;
+  const logs = collector('notifications/message');
+  before(async () => {
+    s = await connectSdk({
+      setup(client) {
+        client.setNotificationHandler(LoggingMessageNotificationSchema, logs.handler);
+      },
+    });
+  });
+  after(async () => {
+    if (s) {
+      s.assertNoErrors();
+      await s.close();
+    }
+  });
+
+  // The conformance scenario tools-call-with-progress: the SDK client must see all three (>= 3 required).
+  // The SDK dispatches progress in a microtask but settles the response synchronously, so a progress
+  // notification that reaches it in the same read as the response is dropped ("unknown token").
+  test('test_tool_with_progress: SDK onprogress sees 0, 50, 100 of 100', async () => {
+    const seen = [];
+    const r = await s.client.callTool({ name: 'test_tool_with_progress', arguments: {} }, undefined,
+      { ...REQ_OPTS, onprogress: (p) => seen.push(p) });
+    assert.ok(textOf(r).length > 0);
+    assert.deepEqual(seen.map((p) => [p.progress, p.total]), [[0, 100], [50, 100], [100, 100]]);
+  });
+
+  test('setLoggingLevel error → log_all_levels delivers error..emergency', async () => {
+    await s.client.setLoggingLevel('error', REQ_OPTS);
+    const before = logs.items.length;
+    const r = await s.client.callTool({ name: 'log_all_levels', arguments: {} }, undefined, REQ_OPTS);
+    assert.equal(textOf(r), 'logged');
+    await logs.waitCount(before + 4);
+    await s.client.ping(REQ_OPTS);
+    assert.deepEqual(logs.items.slice(before).map((n) => n.params.level), ['error', 'critical', 'alert', 'emergency']);
   });
 });

@@ -400,3 +400,37 @@ export function textOf(result) {
   const block = (result.content || []).find((c) => c.type === 'text');
   return block ? block.text : undefined;
 }
+
+/**
+ * Run a command to completion (stdin closed at once, or fed `input`), killing it by pid after timeoutMs.
+ * Resolves { code, signal, stdout, stderr, timedOut }.
+ */
+export function runCommand(bin, args = [], { input, timeoutMs = WAIT_MS, env } = {}) {
+  return new Promise((resolve) => {
+    const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...(env || {}) } });
+    registerChild(proc);
+    const out = [];
+    const err = [];
+    let timedOut = false;
+    proc.stdout.on('data', (c) => out.push(c));
+    proc.stderr.on('data', (c) => err.push(c));
+    proc.stdin.on('error', () => {});
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, timeoutMs);
+    proc.once('error', (e) => err.push(Buffer.from(String(e))));
+    proc.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code, signal, timedOut, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    if (input !== undefined) proc.stdin.end(input);
+    else proc.stdin.end();
+  });
+}

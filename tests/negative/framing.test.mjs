@@ -250,6 +250,51 @@ describe('configured limits (--max-message-bytes 1024 --max-depth 8)', () => {
   test('stdout stayed clean', () => c.assertCleanStdout());
 });
 
+describe('limit boundaries (--max-message-bytes 200 --max-depth 8)', () => {
+  let c;
+  before(async () => {
+    c = await startInitialized(undefined, ['--max-message-bytes', '200', '--max-depth', '8']);
+  });
+  after(async () => {
+    if (c) await c.kill();
+  });
+
+  // A ping line of exactly `len` bytes (without the line ending).
+  function pingLine(len, id) {
+    const base = `{"jsonrpc":"2.0","id":"${id}","method":"ping","params":{"p":"`;
+    const tail = '"}}';
+    const line = base + 'x'.repeat(len - base.length - tail.length) + tail;
+    assert.equal(Buffer.byteLength(line), len);
+    return line;
+  }
+
+  test('a 200-byte line is served; a 201-byte line is over the limit', async () => {
+    const ok = await c.exchange(pingLine(200, 'L200') + '\n', 1);
+    assert.deepEqual(ok, [{ jsonrpc: '2.0', id: 'L200', result: {} }]);
+    const over = await c.exchange(pingLine(201, 'L201') + '\n', 1);
+    assert.equal(over.length, 1);
+    assert.equal(over[0].error?.code, -32600);
+    assert.equal(over[0].id, null);
+  });
+
+  test('the CR of a CRLF ending does not count toward the limit (a 200-byte message + CRLF is served)', async () => {
+    const ok = await c.exchange(pingLine(200, 'C200') + '\r\n', 1);
+    assert.deepEqual(ok, [{ jsonrpc: '2.0', id: 'C200', result: {} }]);
+  });
+
+  test('depth 8 (object → params → 6 arrays) is served; depth 9 is rejected', async () => {
+    const at = (d, id) => `{"jsonrpc":"2.0","id":"${id}","method":"ping","params":{"x":${'['.repeat(d - 2)}${']'.repeat(d - 2)}}}\n`;
+    const ok = await c.exchange(at(8, 'D8'), 1);
+    assert.deepEqual(ok, [{ jsonrpc: '2.0', id: 'D8', result: {} }]);
+    const deep = await c.exchange(at(9, 'D9'), 1);
+    assert.equal(deep[0].error?.code, -32600);
+    assert.equal(deep[0].id, null);
+    assert.match(deep[0].error.message, /depth|deep|nest/i);
+  });
+
+  test('stdout stayed clean', () => c.assertCleanStdout());
+});
+
 describe('EOF edge cases', () => {
   test('EOF in the middle of a line → exit 0, nothing half-written', async () => {
     const c = spawnEverything();

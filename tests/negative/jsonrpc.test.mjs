@@ -270,6 +270,39 @@ describe('batches', () => {
       assert.equal(arr.find((m) => m.id === 'nojr')?.error?.code, -32600);
     });
 
+    test('a duplicate id inside one batch → -32600 for the duplicate, the original completes', async () => {
+      const st = { jsonrpc: '2.0', id: 707, method: 'tools/call', params: { name: 'slow_task', arguments: { steps: 3, interval_ms: 30 } } };
+      const got = await repliesTo(c, JSON.stringify([st, st]) + '\n', 1);
+      assert.equal(got.length, 1, JSON.stringify(got));
+      assert.ok(Array.isArray(got[0]));
+      const codes = got[0].map((m) => (m.error ? m.error.code : textOf(m.result)));
+      assert.deepEqual([...codes].sort(), [-32600, 'completed 3 steps'].sort());
+      assert.ok(got[0].every((m) => m.id === 707));
+    });
+
+    test('progress of a batched call precedes the batch array', async () => {
+      const from = c.messages.length;
+      await c.send(JSON.stringify([{
+        jsonrpc: '2.0', id: 'bp1', method: 'tools/call',
+        params: { name: 'slow_task', arguments: { steps: 3, interval_ms: 20 }, _meta: { progressToken: 'btok' } },
+      }]) + '\n');
+      const arr = await c.waitFor((m) => Array.isArray(m), WAIT_MS, { from, label: 'the batch array' });
+      assert.equal(arr.length, 1);
+      assert.equal(textOf(arr[0].result), 'completed 3 steps');
+      const idx = c.indexOf(arr);
+      const prog = c.messages.slice(from, idx).filter((e) => e.msg.method === 'notifications/progress');
+      assert.deepEqual(prog.map((e) => [e.msg.params.progressToken, e.msg.params.progress]), [['btok', 1], ['btok', 2], ['btok', 3]]);
+    });
+
+    test('a 1000-element batch → one array of 1000 responses', async () => {
+      const batch = Array.from({ length: 1000 }, (_, i) => ({ jsonrpc: '2.0', id: 5000 + i, method: 'ping' }));
+      const got = await repliesTo(c, JSON.stringify(batch) + '\n', 1);
+      assert.equal(got.length, 1);
+      assert.ok(Array.isArray(got[0]));
+      assert.equal(got[0].length, 1000);
+      assert.deepEqual(got[0].map((m) => m.id).sort((a, b) => a - b), batch.map((m) => m.id));
+    });
+
     test('a batch of responses (to unknown ids) → nothing', async () => {
       const got = await repliesTo(c, '[{"jsonrpc":"2.0","id":77,"result":{}}]\n', 0);
       assert.deepEqual(got, []);
@@ -345,5 +378,87 @@ describe('before initialize', () => {
     assert.ok(tools.tools.length > 0);
     await c.assertAlive();
     c.assertCleanStdout();
+  });
+});
+
+describe('strings with an escaped NUL (\\u0000) are never silently truncated', () => {
+  let c;
+  before(async () => {
+    c = await startInitialized();
+  });
+  after(async () => {
+    if (c) await c.kill();
+  });
+
+  // Acting on the part before the NUL would dispatch a method, tool, resource or level the client did not
+  // name. The server may reject the whole message (-32700) or the value; it must not succeed.
+  for (const [label, raw, codes] of [
+    ['method "ping\\u0000junk"', '{"jsonrpc":"2.0","id":"z1","method":"ping\\u0000junk"}\n', [-32601, -32600, -32700]],
+    ['tool name "echo\\u0000x"', '{"jsonrpc":"2.0","id":"z2","method":"tools/call","params":{"name":"echo\\u0000x","arguments":{"text":"t"}}}\n',
+      [-32602, -32700]],
+    ['resource uri "test://static-text\\u0000junk"', '{"jsonrpc":"2.0","id":"z3","method":"resources/read","params":{"uri":"test://static-text\\u0000junk"}}\n',
+      [-32002, -32602, -32700]],
+    ['log level "info\\u0000x"', '{"jsonrpc":"2.0","id":"z4","method":"logging/setLevel","params":{"level":"info\\u0000x"}}\n',
+      [-32602, -32700]],
+    ['prompt name "test_simple_prompt\\u0000x"', '{"jsonrpc":"2.0","id":"z5","method":"prompts/get","params":{"name":"test_simple_prompt\\u0000x"}}\n',
+      [-32602, -32700]],
+  ]) {
+    test(`${label} is not acted on as its prefix`, async () => {
+      const got = await c.exchange(raw, 1);
+      assert.equal(got.length, 1, JSON.stringify(got));
+      assert.ok(!('result' in got[0]), `must not succeed: ${JSON.stringify(got[0])}`);
+      assert.ok(codes.includes(got[0].error?.code), `code in ${codes}: ${JSON.stringify(got[0])}`);
+    });
+  }
+
+  test('echo of "a\\u0000b" returns exactly "a\\u0000b" (or rejects it), never "a"', async () => {
+    const got = await c.exchange('{"jsonrpc":"2.0","id":"z6","method":"tools/call","params":{"name":"echo","arguments":{"text":"a\\u0000b"}}}\n', 1);
+    assert.equal(got.length, 1, JSON.stringify(got));
+    if ('result' in got[0] && got[0].result.isError !== true) {
+      assert.equal(textOf(got[0].result), 'a\u0000b', 'no truncation at the NUL');
+    }
+  });
+
+  // Bulwark refuses \u0000 inside strings outright (a C handler would otherwise see a truncated string), so an id
+  // holding one cannot be read: the answer is a parse error with id null, never a reply to a truncated id "a".
+  test('an id containing NUL is refused as a parse error, never echoed truncated', async () => {
+    const got = await c.exchange('{"jsonrpc":"2.0","id":"a\\u0000b","method":"ping"}\n', 1);
+    assert.equal(got[0].id, null);
+    assert.equal(got[0].error.code, -32700);
+    assert.match(got[0].error.message, /u0000/);
+  });
+
+  test('still serving; stdout clean', async () => {
+    await c.assertAlive();
+    c.assertCleanStdout();
+  });
+});
+
+describe('id types are never conflated', () => {
+  let c;
+  before(async () => {
+    c = await startInitialized();
+  });
+  after(async () => {
+    if (c) await c.kill();
+  });
+
+  test('in-flight 61 and "61" are distinct requests, both answered normally', async () => {
+    const from = c.messages.length;
+    await c.send({ jsonrpc: '2.0', id: 61, method: 'tools/call', params: { name: 'slow_task', arguments: { steps: 4, interval_ms: 50 } } });
+    await c.send({ jsonrpc: '2.0', id: '61', method: 'tools/call', params: { name: 'slow_task', arguments: { steps: 2, interval_ms: 50 } } });
+    const n = await c.waitFor(isResponseTo(61), WAIT_MS, { from, label: 'integer 61' });
+    const s = await c.waitFor(isResponseTo('61'), WAIT_MS, { from, label: 'string "61"' });
+    assert.equal(textOf(n.result), 'completed 4 steps', JSON.stringify(n));
+    assert.equal(textOf(s.result), 'completed 2 steps', JSON.stringify(s));
+  });
+
+  test('notifications/cancelled with requestId "62" does not cancel request 62', async () => {
+    const from = c.messages.length;
+    await c.send({ jsonrpc: '2.0', id: 62, method: 'tools/call', params: { name: 'slow_task', arguments: { steps: 6, interval_ms: 50 } } });
+    await c.assertAlive(); // the call was read
+    await c.notify('notifications/cancelled', { requestId: '62', reason: 'wrong type' });
+    const r = await c.waitFor(isResponseTo(62), WAIT_MS, { from, label: 'response to 62' });
+    assert.equal(textOf(r.result), 'completed 6 steps');
   });
 });

@@ -211,6 +211,9 @@ static void test_strings(void **state)
         {"{'pattern':'^\\\\d+$'}", "'\xd9\xa1\xd9\xa2'", false, "does not match"}, /* \\d is ASCII only */
         {"{'pattern':'^\\\\p{L}+$'}", "'\xc3\xa9t\xc3\xa9'", true, NULL},
         {"{'pattern':'x'}", "5", true, NULL},
+        /* catastrophic backtracking is cut off by the match limit instead of pinning a worker */
+        {"{'pattern':'^(a|aa)+$'}", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!'", false,
+         "could not be matched against pattern '^(a|aa)+$' (match limit exceeded)"},
     };
     RUN(rows);
 }
@@ -508,6 +511,8 @@ static void test_ref_cycles(void **state)
         {"{'$ref':'#'}", "{}", false, "$: schema nesting too deep"},
         /* the guard is not a failure that `not` or anyOf could turn into a success */
         {"{'not':{'$ref':'#'}}", "1", false, "$: schema nesting too deep"},
+        {"{'not':{'not':{'$ref':'#'}}}", "1", false, "$: schema nesting too deep"},
+        {"{'$defs':{'x':{'not':{'$ref':'#/$defs/x'}}},'$ref':'#/$defs/x'}", "1", false, "$: schema nesting too deep"},
         {"{'anyOf':[{'$ref':'#'},true]}", "1", false, "$: schema nesting too deep"},
     };
     RUN(rows);
@@ -550,7 +555,8 @@ static void test_compile_errors(void **state)
         {"{'$defs':{'a':5},'$ref':'#/$defs/a'}", "#/$defs/a: schema must be an object or a boolean"},
         {"{'$schema':5}", "$schema must be a string"},
         {"5", "#: schema must be an object or a boolean"},
-        {"{'dependentRequired':{'a':'b'}}", "#/dependentRequired/a: dependentRequired values must be arrays of strings"},
+        {"{'dependentRequired':{'a':'b'}}",
+         "#/dependentRequired/a: dependentRequired values must be arrays of strings"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         json_t *j = parse(rows[i].schema);
@@ -588,6 +594,9 @@ static void test_dialects(void **state)
     assert_string_equal(err, "unsupported $schema dialect: https://json-schema.org/draft/2019-09/schema");
     json_decref(j);
     assert_null(bw_schema_compile(NULL, err, sizeof err));
+    j = parse("{'type':'nope'}");
+    assert_null(bw_schema_compile(j, NULL, 0)); /* no error buffer wanted */
+    json_decref(j);
 }
 
 static void test_compile_depth_limit(void **state)
