@@ -190,6 +190,7 @@ static bw_status reconnection(bw_call *call, const json_t *args, void *user)
 typedef struct spec {
     const char *name, *description, *input, *output;
     bw_tool_fn fn;
+    unsigned flags;
 } spec;
 
 static const char empty_schema[] = "{\"type\":\"object\",\"additionalProperties\":false}";
@@ -202,31 +203,31 @@ static const char schema_2020_12[] =
 static const spec specs[] = {
     {"echo", "Echoes the given text back as one text block",
      "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"description\":\"Text to echo\"}},"
-     "\"required\":[\"text\"]}", NULL, echo},
+     "\"required\":[\"text\"]}", NULL, echo, BW_TOOL_NONBLOCKING},
     {"add", "Adds two numbers and returns the sum as structured content",
      "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":\"number\"}},"
      "\"required\":[\"a\",\"b\"],\"additionalProperties\":false}",
-     "{\"type\":\"object\",\"properties\":{\"sum\":{\"type\":\"number\"}},\"required\":[\"sum\"]}", add},
+     "{\"type\":\"object\",\"properties\":{\"sum\":{\"type\":\"number\"}},\"required\":[\"sum\"]}", add, 0},
     {"slow_task", "Works in steps, reporting progress after each; honours cancellation",
      "{\"type\":\"object\",\"properties\":{\"steps\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000,"
      "\"default\":10},\"interval_ms\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":10000,\"default\":100}},"
-     "\"additionalProperties\":false}", NULL, slow_task},
-    {"log_all_levels", "Sends one log message at every level", empty_schema, NULL, log_all_levels},
+     "\"additionalProperties\":false}", NULL, slow_task, 0},
+    {"log_all_levels", "Sends one log message at every level", empty_schema, NULL, log_all_levels, 0},
     {"bad_structured", "Returns structured content that breaks its own outputSchema (for tests)", empty_schema,
      "{\"type\":\"object\",\"properties\":{\"value\":{\"type\":\"integer\"}},\"required\":[\"value\"]}",
-     bad_structured},
-    {"test_simple_text", "Returns a simple text response", empty_schema, NULL, simple_text},
-    {"test_image_content", "Returns an image", empty_schema, NULL, image},
-    {"test_audio_content", "Returns an audio clip", empty_schema, NULL, audio},
-    {"test_embedded_resource", "Returns an embedded resource", empty_schema, NULL, embedded},
-    {"test_multiple_content_types", "Returns text, an image and an embedded resource", empty_schema, NULL, mixed},
-    {"test_tool_with_logging", "Sends three log messages while it runs", empty_schema, NULL, with_logging},
-    {"test_error_handling", "Always fails with a tool error", empty_schema, NULL, error_handling},
-    {"test_tool_with_progress", "Reports progress 0, 50 and 100", empty_schema, NULL, with_progress},
+     bad_structured, 0},
+    {"test_simple_text", "Returns a simple text response", empty_schema, NULL, simple_text, 0},
+    {"test_image_content", "Returns an image", empty_schema, NULL, image, 0},
+    {"test_audio_content", "Returns an audio clip", empty_schema, NULL, audio, 0},
+    {"test_embedded_resource", "Returns an embedded resource", empty_schema, NULL, embedded, 0},
+    {"test_multiple_content_types", "Returns text, an image and an embedded resource", empty_schema, NULL, mixed, 0},
+    {"test_tool_with_logging", "Sends three log messages while it runs", empty_schema, NULL, with_logging, 0},
+    {"test_error_handling", "Always fails with a tool error", empty_schema, NULL, error_handling, 0},
+    {"test_tool_with_progress", "Reports progress 0, 50 and 100", empty_schema, NULL, with_progress, 0},
     {"json_schema_2020_12_tool", "Takes arguments described by a JSON Schema 2020-12 document", schema_2020_12, NULL,
-     schema_2020},
+     schema_2020, 0},
     {"test_reconnection", "Answers after 100 ms (over HTTP the stream is closed early to test resumption)",
-     empty_schema, NULL, reconnection},
+     empty_schema, NULL, reconnection, 0},
 };
 
 static int add_spec(bw_server *srv, const spec *s, void *user)
@@ -236,7 +237,7 @@ static int add_spec(bw_server *srv, const spec *s, void *user)
     json_t *out = s->output ? json_loads(s->output, 0, &jerr) : NULL;
     char err[256] = "";
     bw_tool_def def = {.name = s->name, .description = s->description, .input_schema = in, .output_schema = out,
-                       .handler = s->fn, .user = user};
+                       .handler = s->fn, .user = user, .flags = s->flags};
     bw_status st = bw_server_add_tool(srv, &def, err, sizeof err);
     if (st)
         fprintf(stderr, "bulwark-everything: tool %s: %s (%s)\n", s->name, bw_status_str(st), err);
@@ -253,8 +254,8 @@ int everything_add_tools(bw_server *srv)
     static const spec with_server[] = {
         {"trigger_resource_update", "Notifies subscribers that a resource changed",
          "{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":\"string\"}},\"required\":[\"uri\"]}", NULL,
-         trigger_update},
-        {"toggle_extra_tool", "Adds extra_tool if absent, removes it if present", empty_schema, NULL, toggle_extra},
+         trigger_update, 0},
+        {"toggle_extra_tool", "Adds extra_tool if absent, removes it if present", empty_schema, NULL, toggle_extra, 0},
     };
     for (size_t i = 0; i < sizeof with_server / sizeof with_server[0]; i++)
         if (add_spec(srv, &with_server[i], srv))

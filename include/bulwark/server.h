@@ -76,7 +76,15 @@ typedef struct bw_tool_def {
     const json_t *meta;          /* borrowed and deep-copied; the tool's _meta */
     bw_tool_fn handler;        /* required */
     void *user;                /* passed to handler; not owned */
+    unsigned flags;            /* BW_TOOL_* */
 } bw_tool_def;
+
+/* The handler never blocks: it computes its answer from its arguments (and memory) in microseconds, without
+ * I/O, sleeping or waiting for the client. Such a tool runs on the transport's reading thread and skips the hand-off
+ * to the worker pool — the fastest path. A non-blocking handler must not call bw_call_sleep or
+ * bw_call_client_request (they fail at once with BW_E_INVALID_ARG), and must stay short: while it runs, that
+ * session reads nothing else (not even ping or cancellation). Use it for pure functions only. */
+#define BW_TOOL_NONBLOCKING 0x1u
 
 /* Registers a tool. Schemas are compiled now: an invalid schema fails with BW_E_INVALID_ARG and a reason in
  * `err` (may be NULL; errlen bytes, NUL-terminated). BW_E_EXISTS for a duplicate name. Thread-safe. */

@@ -115,6 +115,8 @@ void bw_call_on_cancel(bw_call *c, void (*fn)(void *user), void *user)
 
 bw_status bw_call_sleep(bw_call *c, int ms)
 {
+    if (c->on_reader)
+        return BW_E_INVALID_ARG; /* sleeping would stall the session's reader */
     int64_t until = bw_clock_ms() + (ms > 0 ? ms : 0);
     if (until > c->deadline_ms)
         until = c->deadline_ms;
@@ -210,6 +212,11 @@ bw_status bw_call_client_request(bw_call *c, const char *key, const char *method
         return BW_E_INVALID_ARG;
     }
     *result = NULL;
+    if (c->on_reader) {
+        json_decref(params);
+        snprintf(c->last_error, sizeof c->last_error, "a non-blocking tool cannot wait for the client");
+        return BW_E_INVALID_ARG;
+    }
     const char *cap = capability_for(method);
     if (cap && !bw_session_client_has(c->session, cap)) {
         json_decref(params);

@@ -37,6 +37,7 @@ struct bw_call {
     int64_t deadline_ms;
     bw_revision rev;
     bw_batch *batch;              /* set when the call came in a batch */
+    bool on_reader;               /* runs on the transport's reading thread: must never wait */
 
     atomic_bool cancelled;
     pthread_mutex_t mu;           /* guards cv waits and the cancel callback */

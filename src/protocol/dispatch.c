@@ -168,10 +168,8 @@ static bool capability_declared(bw_server *srv, const char *cap)
 static int gate(bw_session *s, const bw_method *m, const char *name, const json_t *params, bw_batch *batch,
                 char *why, size_t whylen)
 {
-    pthread_mutex_lock(&s->mu);
-    bool initialized = s->initialized;
-    pthread_mutex_unlock(&s->mu);
-    if (!initialized && !(m && (m->flags & BW_M_PRE_INIT))) {
+    bw_revision rev = bw_session_revision(s);
+    if (rev == BW_REV_UNKNOWN && !(m && (m->flags & BW_M_PRE_INIT))) {
         snprintf(why, whylen, "Invalid Request: the session is not initialized; send initialize first");
         return BW_RPC_INVALID_REQUEST;
     }
@@ -188,7 +186,7 @@ static int gate(bw_session *s, const bw_method *m, const char *name, const json_
         return BW_RPC_INVALID_REQUEST;
     }
     if (!capability_declared(s->srv, m->capability) ||
-        (m->capability && !strcmp(m->capability, "completions") && !bw_revision_has_completions(s->rev))) {
+        (m->capability && !strcmp(m->capability, "completions") && !bw_revision_has_completions(rev))) {
         snprintf(why, whylen, "Method not found: %s (capability \"%s\" is not offered)", name, m->capability);
         return BW_RPC_METHOD_NOT_FOUND;
     }
@@ -223,6 +221,18 @@ static void dispatch_worker(bw_session *s, bw_call *call, const json_t *id, bw_b
     }
 }
 
+/* A tools/call of a tool registered BW_TOOL_NONBLOCKING skips the worker pool. */
+static bool runs_inline(bw_server *srv, const bw_method *m, const json_t *params)
+{
+    if (m->fn != bw_m_tools_call)
+        return false;
+    const char *name = json_string_value(json_object_get(params, "name"));
+    bw_entry *tool = name ? bw_registry_get(&srv->reg, BW_KIND_TOOL, name) : NULL;
+    bool yes = tool && tool->nonblocking;
+    bw_entry_unref(tool);
+    return yes;
+}
+
 void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_batch *batch)
 {
     const char *name = json_string_value(json_object_get(msg, "method"));
@@ -240,7 +250,8 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
         return;
     }
     call->batch = batch;
-    if (m->flags & BW_M_WORKER) {
+    call->on_reader = runs_inline(s->srv, m, params);
+    if ((m->flags & BW_M_WORKER) && !call->on_reader) {
         dispatch_worker(s, call, id, batch);
         return;
     }

@@ -21,14 +21,13 @@ void bw_m_initialize(bw_call *call)
     const json_t *caps = json_object_get(p, "capabilities");
     const json_t *info = json_object_get(p, "clientInfo");
     pthread_mutex_lock(&s->mu);
-    bool again = s->initialized;
+    bool again = atomic_load(&s->rev) != BW_REV_UNKNOWN;
     if (!again) {
-        s->initialized = true;
-        s->rev = rev;
         if (json_is_object(caps))
             json_object_update(s->client_caps, (json_t *)caps);
         if (json_is_object(info))
             json_object_update(s->client_info, (json_t *)info);
+        atomic_store_explicit(&s->rev, rev, memory_order_release);
     }
     pthread_mutex_unlock(&s->mu);
     if (again) {

@@ -97,7 +97,8 @@ static void build_result(bw_call *call, bw_entry *tool, bw_status st)
 static void run_tool(bw_call *call, bw_entry *tool, json_t *args)
 {
     char why[300];
-    bw_schema_apply_defaults(tool->input, args);
+    if (tool->has_defaults)
+        bw_schema_apply_defaults(tool->input, args);
     if (!bw_schema_validate(tool->input, args, why, sizeof why)) {
         char text[400];
         snprintf(text, sizeof text, "Invalid arguments for tool %s: %s", tool->key, why);
@@ -135,8 +136,11 @@ void bw_m_tools_call(bw_call *call)
         bw_call_reply_errorf(call, BW_RPC_INVALID_PARAMS, "Unknown tool: %s", name);
         return;
     }
-    /* A shallow copy is enough: defaults only add top-level members, and the handler gets it read-only. */
-    json_t *args = json_is_object(given) ? json_copy((json_t *)given) : json_object();
+    /* Defaults only add top-level members, so a shallow copy is enough — and none is needed without defaults,
+     * since the handler gets the arguments read-only. */
+    json_t *args = !json_is_object(given) ? json_object()
+                   : tool->has_defaults   ? json_copy((json_t *)given)
+                                          : json_incref((json_t *)given);
     run_tool(call, tool, args);
     json_decref(args);
     bw_entry_unref(tool);

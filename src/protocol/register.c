@@ -74,6 +74,10 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
         bw_entry_unref(e);
         return st;
     }
+    const char *prop;
+    json_t *pschema;
+    json_object_foreach(json_object_get(input, "properties"), prop, pschema)
+        e->has_defaults = e->has_defaults || json_object_get(pschema, "default") != NULL;
     e->listing = json_pack("{s:s}", "name", def->name);
     set_str(e->listing, "title", def->title);
     set_str(e->listing, "description", def->description);
@@ -84,6 +88,7 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
     set_copy(e->listing, "_meta", def->meta);
     e->handler = (void *)def->handler;
     e->user = def->user;
+    e->nonblocking = (def->flags & BW_TOOL_NONBLOCKING) != 0;
     st = bw_registry_add(&srv->reg, BW_KIND_TOOL, e);
     if (st == BW_E_EXISTS)
         fail(err, errlen, "a tool named \"%s\" is registered already", def->name);

@@ -22,6 +22,8 @@ typedef struct bw_entry {
     void *user;
     bw_schema *input;   /* tools: compiled inputSchema */
     bw_schema *output;  /* tools: compiled outputSchema or NULL */
+    bool nonblocking;   /* tools: BW_TOOL_NONBLOCKING */
+    bool has_defaults;  /* tools: some top-level property of inputSchema has a "default" */
     bool is_template;   /* resources */
     json_t *required;   /* prompts: array of required argument names (owned) */
 } bw_entry;

@@ -167,10 +167,7 @@ static bool is_subscribed(bw_session *s, const void *uri)
 static bool is_ready(bw_session *s, const void *unused)
 {
     (void)unused;
-    pthread_mutex_lock(&s->mu);
-    bool yes = s->initialized;
-    pthread_mutex_unlock(&s->mu);
-    return yes;
+    return bw_session_revision(s) != BW_REV_UNKNOWN;
 }
 
 void bw_server_notify_resource_updated(bw_server *srv, const char *uri)

@@ -27,6 +27,7 @@ bw_session *bw_session_new(bw_server *srv, bw_sink_fn sink, void *sink_ctx)
     s->next_out_id = 1;
     /* Like the reference SDK, every level is sent until the client picks one with logging/setLevel. */
     atomic_init(&s->log_level, BW_LOG_DEBUG);
+    atomic_init(&s->rev, BW_REV_UNKNOWN);
     bw_server_attach(srv, s);
     return s;
 }
@@ -57,10 +58,7 @@ void bw_session_send(bw_session *s, const json_t *msg, const json_t *related_id)
 
 bw_revision bw_session_revision(bw_session *s)
 {
-    pthread_mutex_lock(&s->mu);
-    bw_revision r = s->rev;
-    pthread_mutex_unlock(&s->mu);
-    return r;
+    return (bw_revision)atomic_load_explicit(&s->rev, memory_order_acquire);
 }
 
 void bw_session_send_error(bw_session *s, int code, const char *message)
@@ -89,7 +87,7 @@ static void handle_notification(bw_session *s, const json_t *msg)
     const json_t *params = json_object_get(msg, "params");
     if (strcmp(method, "notifications/initialized") == 0) {
         pthread_mutex_lock(&s->mu);
-        s->client_ready = s->initialized;
+        s->client_ready = atomic_load(&s->rev) != BW_REV_UNKNOWN;
         pthread_mutex_unlock(&s->mu);
     } else if (strcmp(method, "notifications/cancelled") == 0) {
         on_cancelled(s, params);

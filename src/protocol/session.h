@@ -29,11 +29,9 @@ struct bw_session {
     void *sink_ctx;
 
     pthread_mutex_t mu;            /* guards everything below */
-    bool initialized;              /* initialize answered */
     bool client_ready;             /* notifications/initialized received */
     bool peer_closed;              /* the transport saw the client go away */
-    bw_revision rev;
-    json_t *client_caps;           /* {} until initialize */
+    json_t *client_caps;           /* {} until initialize; never changes once rev is set */
     json_t *client_info;
     json_t *subscriptions;         /* object used as a set of URIs */
     bw_call *inflight;             /* calls dispatched and not yet answered */
@@ -42,6 +40,9 @@ struct bw_session {
     json_int_t next_out_id;
     pthread_cond_t idle;           /* signalled when n_inflight drops to 0 */
 
+    /* The negotiated revision; 0 (BW_REV_UNKNOWN) until initialize. Set once, after client_caps/client_info, with
+     * release order, so the request path reads it (and those) without taking mu. */
+    atomic_int rev;
     atomic_int log_level;          /* bw_log_level; messages below it are dropped */
     bw_session *next;              /* server's session list */
 };

@@ -21,10 +21,20 @@
 
 #define READ_CHUNK (64 * 1024)
 
+/* Output is combined: a thread that finds nobody writing becomes the writer and flushes everything queued,
+ * including what other threads append meanwhile; the others only copy their line in and return. Under load this
+ * turns many small write()s and lock hand-offs into a few large writes. A client that stops reading applies
+ * backpressure: appends wait once OUT_HIGH_WATER bytes are queued. */
+#define OUT_HIGH_WATER (8u << 20)
+
 typedef struct stdio_out {
     int fd;
     pthread_mutex_t mu;
-    bool broken;        /* the reader of our stdout went away: drop output from now on */
+    pthread_cond_t drained;  /* signalled after each flush */
+    bw_buf pending;          /* lines waiting to be written */
+    bw_buf spare;            /* the writer's buffer, swapped with pending */
+    bool flushing;           /* a thread is writing */
+    bool broken;             /* the reader of our stdout went away: drop output from now on */
 } stdio_out;
 
 static int stop_pipe[2] = {-1, -1};
@@ -53,15 +63,45 @@ static bool write_all(int fd, const char *p, size_t n)
     return true;
 }
 
+/* Writes queued output until none is left. Called and returns with out->mu held. */
+static void flush_locked(stdio_out *out)
+{
+    out->flushing = true;
+    while (out->pending.len > 0 && !out->broken) {
+        bw_buf tmp = out->pending;
+        out->pending = out->spare;
+        out->spare = tmp;
+        pthread_mutex_unlock(&out->mu);
+        bool ok = write_all(out->fd, out->spare.data, out->spare.len);
+        pthread_mutex_lock(&out->mu);
+        bw_buf_reset(&out->spare);
+        out->broken = out->broken || !ok;
+        pthread_cond_broadcast(&out->drained);
+    }
+    out->flushing = false;
+}
+
+static void out_line(stdio_out *out, const char *text, size_t n)
+{
+    pthread_mutex_lock(&out->mu);
+    while (!out->broken && out->flushing && out->pending.len >= OUT_HIGH_WATER)
+        pthread_cond_wait(&out->drained, &out->mu);
+    if (!out->broken && (bw_buf_append(&out->pending, text, n) != BW_OK ||
+                         bw_buf_append(&out->pending, "\n", 1) != BW_OK))
+        fprintf(stderr, "bulwark: out of memory queueing output; a message was dropped\n");
+    if (!out->flushing)
+        flush_locked(out);
+    pthread_mutex_unlock(&out->mu);
+}
+
 /* Encodes into a per-thread buffer so the common small message costs no allocation. */
 static void stdio_sink(void *ctx, const json_t *msg, const json_t *related_id)
 {
     (void)related_id; /* one stream: everything goes on stdout */
     static _Thread_local char small[16 * 1024];
-    stdio_out *out = ctx;
     char *text = small;
-    size_t n = json_dumpb(msg, small, sizeof small - 1, JSON_COMPACT);
-    if (n >= sizeof small - 1) {
+    size_t n = json_dumpb(msg, small, sizeof small, JSON_COMPACT);
+    if (n > sizeof small) {
         text = json_dumps(msg, JSON_COMPACT);
         n = text ? strlen(text) : 0;
     }
@@ -69,17 +109,7 @@ static void stdio_sink(void *ctx, const json_t *msg, const json_t *related_id)
         fprintf(stderr, "bulwark: failed to encode an outgoing message\n");
         return;
     }
-    char nl = '\n';
-    pthread_mutex_lock(&out->mu);
-    if (!out->broken) {
-        if (text == small) {
-            small[n] = nl;
-            out->broken = !write_all(out->fd, small, n + 1);
-        } else {
-            out->broken = !write_all(out->fd, text, n) || !write_all(out->fd, &nl, 1);
-        }
-    }
-    pthread_mutex_unlock(&out->mu);
+    out_line(ctx, text, n);
     if (text != small)
         free(text);
 }
@@ -194,6 +224,9 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
         return BW_E_NOMEM;
     out->fd = out_fd;
     pthread_mutex_init(&out->mu, NULL);
+    pthread_cond_init(&out->drained, NULL);
+    bw_buf_init(&out->pending, SIZE_MAX / 2);
+    bw_buf_init(&out->spare, SIZE_MAX / 2);
     bw_session *s = bw_session_new(srv, stdio_sink, out);
     if (!s) {
         free(out);
@@ -211,7 +244,10 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
         bw_workpool_free(srv->pool);
         srv->pool = NULL;
         bw_session_unref(s);
+        bw_buf_free(&out->pending);
+        bw_buf_free(&out->spare);
         pthread_mutex_destroy(&out->mu);
+        pthread_cond_destroy(&out->drained);
         free(out);
     } else {
         /* The stuck handlers still hold the session and the sink, so both stay allocated until the process
