@@ -111,6 +111,23 @@ static bw_status tool_fn(bw_call *call, const json_t *args, void *user)
     return bw_result_add_text(bw_call_result(call), "slept");
 }
 
+/* A BW_TOOL_NONBLOCKING tool: reports whether it ran on the thread that fed the message (the transport's reader)
+ * and what bw_call_sleep and bw_call_client_request answered there. */
+static pthread_t reader_thread;
+
+static bw_status nonblocking_fn(bw_call *call, const json_t *args, void *user)
+{
+    (void)args;
+    (void)user;
+    json_t *res = NULL;
+    bw_status sleep_st = bw_call_sleep(call, 10);
+    bw_status ask_st = bw_call_sample(call, "k", json_object(), 10, &res);
+    char text[64];
+    snprintf(text, sizeof text, "inline=%d sleep=%d ask=%d", pthread_equal(pthread_self(), reader_thread) != 0,
+             (int)sleep_st, (int)ask_st);
+    return bw_result_add_text(bw_call_result(call), text);
+}
+
 /* ---- fixture ---- */
 
 typedef struct {
@@ -154,6 +171,11 @@ static int setup(void **state)
         fprintf(stderr, "add_tool: %s\n", err);
         return -1;
     }
+    bw_tool_def nb = {.name = "nb", .description = "non-blocking", .handler = nonblocking_fn,
+                      .flags = BW_TOOL_NONBLOCKING};
+    if (bw_server_add_tool(f->srv, &nb, err, sizeof err) != BW_OK)
+        return -1;
+    reader_thread = pthread_self();
     if (bw_server_start_pool(f->srv) != BW_OK)
         return -1;
     F = f;
@@ -412,7 +434,7 @@ static void test_lifecycle_gate(void **state)
     exchange(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/list\"}",
              OK("5", "{\"tools\":[{\"description\":\"test tool\",\"inputSchema\":{\"properties\":{\"mode\":{\"enum\":["
                      "\"echo\",\"block\",\"sleep\"]},\"text\":{\"type\":\"string\"}},\"required\":[\"mode\"],\"type\":"
-                     "\"object\"},\"name\":\"t\"}]}"));
+                     "\"object\"},\"name\":\"t\"},{\"description\":\"non-blocking\",\"inputSchema\":{\"type\":\"object\"},\"name\":\"nb\"}]}"));
     finish(f);
 }
 
@@ -540,6 +562,16 @@ static void test_tools_call(void **state)
             fail_msg("%s:\n got %s\n want a tool result with isError:true", bad_args[i][0], got);
     }
     assert_int_equal(f->ctl.entered, 0); /* the handler never ran for invalid arguments */
+    finish(f);
+}
+
+/* A non-blocking tool runs on the reading thread, where waiting is refused instead of stalling the session. */
+static void test_nonblocking_tool_runs_inline(void **state)
+{
+    fixture *f = *state;
+    bw_session *s = ready_session(f, INIT_REQ("2025-06-18"), INIT_OK("2025-06-18", INFO_TITLE));
+    exchange(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"nb\"}}",
+             OK("3", TEXT("inline=1 sleep=1 ask=1")));
     finish(f);
 }
 
@@ -698,6 +730,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_basic_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tools_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonblocking_tool_runs_inline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_id_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_call_never_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_in_2025_03_26, setup, teardown),
