@@ -21,6 +21,7 @@ static const char usage[] =
     "  --max-message-bytes N      largest accepted message (default 4194304)\n"
     "  --max-depth N              deepest accepted JSON nesting (default 64)\n"
     "  --request-timeout-ms N     deadline of each request (default 60000)\n"
+    "  --echo-on-workers          run echo on the worker pool instead of inline (it is BW_TOOL_NONBLOCKING)\n"
     "  --version                  print the version and exit\n"
     "  -h, --help                 print this help and exit\n";
 
@@ -44,6 +45,10 @@ static int parse_args(int argc, char **argv, bw_limits *lim)
         long v = 0;
         if (!strcmp(a, "--stdio"))
             continue;
+        if (!strcmp(a, "--echo-on-workers")) {
+            everything_echo_on_workers = true;
+            continue;
+        }
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             exit(0);

@@ -230,6 +230,8 @@ static const spec specs[] = {
      empty_schema, NULL, reconnection, 0},
 };
 
+bool everything_echo_on_workers;
+
 static int add_spec(bw_server *srv, const spec *s, void *user)
 {
     json_error_t jerr;
@@ -237,7 +239,8 @@ static int add_spec(bw_server *srv, const spec *s, void *user)
     json_t *out = s->output ? json_loads(s->output, 0, &jerr) : NULL;
     char err[256] = "";
     bw_tool_def def = {.name = s->name, .description = s->description, .input_schema = in, .output_schema = out,
-                       .handler = s->fn, .user = user, .flags = s->flags};
+                       .handler = s->fn, .user = user,
+                       .flags = everything_echo_on_workers ? 0 : s->flags};
     bw_status st = bw_server_add_tool(srv, &def, err, sizeof err);
     if (st)
         fprintf(stderr, "bulwark-everything: tool %s: %s (%s)\n", s->name, bw_status_str(st), err);

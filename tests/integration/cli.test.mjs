@@ -4,7 +4,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  bulwarkBin, everythingBin, runCommand, killAllSpawned, RawClient, REVISIONS, WAIT_MS, textOf,
+  bulwarkBin, everythingBin, runCommand, killAllSpawned, RawClient, REVISIONS, WAIT_MS, textOf, finish,
 } from '../lib/raw-stdio.mjs';
 import { connectSdk, sdkListAll, REQ_OPTS } from '../lib/sdk.mjs';
 
@@ -53,10 +53,10 @@ describe('bulwark', () => {
       await c.initialize();
       await c.assertAlive();
       process.kill(c.pid, 'SIGTERM');
-      const st = await Promise.race([c.exited, new Promise((r) => setTimeout(() => r('timeout'), WAIT_MS))]);
+      const st = await Promise.race([c.exited, new Promise((r) => setTimeout(() => r('timeout'), WAIT_MS).unref())]);
       assert.notEqual(st, 'timeout', 'exits after SIGTERM');
       assert.equal(st.code, 0);
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }

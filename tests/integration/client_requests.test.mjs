@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { killAllSpawned, textOf, startInitialized, isResponseTo, WAIT_MS } from '../lib/raw-stdio.mjs';
+import { killAllSpawned, textOf, startInitialized, isResponseTo, WAIT_MS, finish } from '../lib/raw-stdio.mjs';
 import { connectSdk, REQ_OPTS } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
@@ -194,7 +194,7 @@ describe('server→client requests on the wire', () => {
       // The contract leaves the shape open; what matters is that the call ends and does not succeed.
       assert.ok(r.error || r.result?.isError === true, `the call fails cleanly: ${JSON.stringify(r)}`);
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }

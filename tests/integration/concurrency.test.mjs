@@ -4,7 +4,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startInitialized, killAllSpawned, WAIT_MS, textOf, isResponseTo, isNotification,
+  startInitialized, killAllSpawned, WAIT_MS, textOf, isResponseTo, isNotification, finish,
 } from '../lib/raw-stdio.mjs';
 
 after(killAllSpawned);
@@ -30,7 +30,7 @@ describe('pipelining', () => {
       assert.equal(new Set(ids).size, n, 'no duplicates');
       assert.ok(c.messages.slice(from).every((e) => e.msg.result && Object.keys(e.msg.result).length === 0));
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -67,7 +67,37 @@ describe('pipelining', () => {
         }
       }
       assert.ok(ok > 0, 'at least some calls succeed');
-      c.assertCleanStdout();
+      await finish(c);
+    } finally {
+      await c.kill();
+    }
+  });
+});
+
+describe('backpressure', () => {
+  test('a client that stops reading stdout for a while loses nothing once it reads again (19 MiB of echoes)', async () => {
+    const c = await startInitialized();
+    try {
+      c.proc.stdout.pause();
+      const text = 'z'.repeat(64 * 1024);
+      const n = 300;
+      let raw = '';
+      for (let i = 0; i < n; i++) {
+        raw += JSON.stringify({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { text } } }) + '\n';
+      }
+      const from = c.messages.length;
+      const written = c.send(raw);
+      // Let the server fill the stdout pipe and block; nothing can be read meanwhile.
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(c.messages.length, from);
+      c.proc.stdout.resume();
+      await written;
+      await c.waitFor(() => c.messages.length - from >= n, WAIT_MS, { from, label: `${n} echo answers` });
+      const got = c.messages.slice(from).map((e) => e.msg);
+      assert.deepEqual(got.map((m) => m.id).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+      assert.ok(got.every((m) => m.result && textOf(m.result) === text), 'every echo intact');
+      await c.assertAlive();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -90,7 +120,7 @@ describe('--workers 1', () => {
         assert.ok(r.result || r.error, JSON.stringify(r));
         if (r.result) assert.equal(textOf(r.result), 'completed 5 steps');
       }
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -106,7 +136,7 @@ describe('--workers 1', () => {
         assert.ok(r.result, JSON.stringify(r));
         assert.equal(textOf(r.result), 'LLM response: client says hi');
       }
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -128,7 +158,7 @@ describe('server→client requests', () => {
       const reqIds = c.received.filter((m) => m.method === 'sampling/createMessage').map((m) => m.id);
       assert.equal(reqIds.length, ids.length);
       assert.equal(new Set(reqIds.map((x) => JSON.stringify(x))).size, reqIds.length, 'server request ids are unique');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -145,7 +175,7 @@ describe('deadlines and cancellation races', () => {
       assert.ok(ms < 3000, `answered after ${ms} ms (deadline 300 ms)`);
       assert.ok(r.error || r.result?.isError === true, `a failure, not a success: ${JSON.stringify(r)}`);
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -159,7 +189,7 @@ describe('deadlines and cancellation races', () => {
         '\n' + JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'race' } }) + '\n');
       await c.assertAlive();
       await c.quiet(isResponseTo('race'), 1500, from, 'response to the cancelled request');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -189,7 +219,7 @@ describe('deadlines and cancellation races', () => {
       await c.send({ jsonrpc: '2.0', id: samplingReq.id, result: SAMPLING_REPLY });
       await c.assertAlive();
       await c.quiet(isResponseTo('cs'), 500, from, 'response to the cancelled sampling call');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -211,7 +241,7 @@ describe('EOF while work is stuck', () => {
       assert.equal(st.timedOut, false, 'exits by itself');
       assert.equal(st.code, 0);
       assert.ok(ms < 8000, `exited after ${ms} ms`);
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -239,7 +269,7 @@ describe('EOF while work is stuck', () => {
       assert.equal(st.timedOut, false, 'exits by itself');
       assert.equal(st.code, 0);
       assert.ok(ms < 8000, `exited after ${ms} ms`);
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }

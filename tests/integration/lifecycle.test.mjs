@@ -5,7 +5,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   spawnEverything, startInitialized, killAllSpawned, REVISIONS, LATEST, CLIENT_INFO, WAIT_MS, textOf,
-  isResponseTo,
+  isResponseTo, finish,
 } from '../lib/raw-stdio.mjs';
 import { connectSdk } from '../lib/sdk.mjs';
 
@@ -61,7 +61,7 @@ describe('initialize on the wire', () => {
         } else {
           assert.deepEqual(caps.completions, {});
         }
-        c.assertCleanStdout();
+        await finish(c);
       } finally {
         await c.kill();
       }
@@ -93,7 +93,7 @@ describe('initialize on the wire', () => {
       const tools = await c.call('tools/list', {});
       assert.ok(tools.tools.length > 0);
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -103,7 +103,7 @@ describe('initialize on the wire', () => {
 describe('before initialize', () => {
   let c;
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('ping → {} before initialize', async () => {
@@ -140,7 +140,7 @@ describe('before initialize', () => {
 describe('ping and logging/setLevel', () => {
   let c;
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('ping → exactly {} (no keys), integer and string ids', async () => {

@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startInitialized, killAllSpawned, WAIT_MS, textOf, isNotification } from '../lib/raw-stdio.mjs';
+import { startInitialized, killAllSpawned, WAIT_MS, textOf, isNotification, finish } from '../lib/raw-stdio.mjs';
 import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
@@ -98,7 +98,7 @@ describe('resources', () => {
       assert.deepEqual(a.result, {}, JSON.stringify(a));
       const b = await c.request('resources/unsubscribe', { uri: 'test://watched-resource' });
       assert.deepEqual(b.result, {}, JSON.stringify(b));
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -139,7 +139,7 @@ describe('resources', () => {
       await c.call('tools/call', { name: 'trigger_resource_update', arguments: { uri: 'test://static-text' } });
       await c.assertAlive();
       await c.quiet(upd, 200, from2, 'update for a URI nobody subscribed to');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }

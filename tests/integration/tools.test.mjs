@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
-  startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo,
+  startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, finish,
 } from '../lib/raw-stdio.mjs';
 import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector } from '../lib/sdk.mjs';
 
@@ -92,7 +92,7 @@ describe('tools/list', () => {
       const lines = c.messages.filter((e) => e.msg.result && pages.includes(e.msg.result)).map((e) => e.line);
       assert.ok(lines.some((l) => l.includes(`"inputSchema":${SCHEMA_2020_12}`)),
         'the raw tools/list line contains the schema verbatim');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -289,7 +289,7 @@ describe('tools/list_changed', () => {
       assert.ok(!('id' in n));
       await c.call('tools/call', { name: 'toggle_extra_tool', arguments: {} });
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -309,7 +309,7 @@ describe('tools/call edge cases on the wire', () => {
       const slow = await c.request('tools/call', { name: 'slow_task', arguments: { steps: 1, interval_ms: 0 } }, { id });
       assert.ok(isResponseTo(id)(slow));
       await c.assertAlive();
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }
@@ -320,7 +320,7 @@ describe('tools/call edge cases on the wire', () => {
     try {
       const r = await c.call('tools/call', { name: 'slow_task', arguments: { interval_ms: 0 } });
       assert.equal(textOf(r), 'completed 10 steps');
-      c.assertCleanStdout();
+      await finish(c);
     } finally {
       await c.kill();
     }

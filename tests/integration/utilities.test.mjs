@@ -4,7 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, isNotification,
+  startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, isNotification, finish,
 } from '../lib/raw-stdio.mjs';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectSdk, collector, REQ_OPTS } from '../lib/sdk.mjs';
@@ -31,7 +31,7 @@ describe('progress', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const token of ['tok-α-1', 42, 0]) {
@@ -92,7 +92,7 @@ describe('cancellation and concurrency', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const id of ['cancel-me', 555]) {
@@ -169,7 +169,7 @@ describe('logging', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   async function logsOf(id, toolName) {
@@ -235,7 +235,7 @@ describe('pagination', () => {
     [small, dflt] = await Promise.all([startInitialized(undefined, ['--page-size', '2']), startInitialized()]);
   });
   after(async () => {
-    await Promise.all([small?.kill(), dflt?.kill()]);
+    await Promise.all([finish(small), finish(dflt)]);
   });
 
   for (const [method, key, keyOf] of LISTS) {

@@ -434,3 +434,17 @@ export function runCommand(bin, args = [], { input, timeoutMs = WAIT_MS, env } =
     else proc.stdin.end();
   });
 }
+
+/**
+ * End a session the way a client does (EOF on stdin) and assert a clean exit: status 0 and no sanitizer
+ * report on stderr. Under the ASan build this is the leak check for the whole session.
+ */
+export async function finish(c) {
+  if (!c) return;
+  const st = await c.close();
+  const report = /ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:/.exec(c.stderr);
+  assert.equal(report, null, `sanitizer report on stderr:\n${c.stderr.slice(-4000)}`);
+  assert.equal(st.timedOut, false, 'the server exits after EOF');
+  assert.equal(st.code, 0, `exit status after EOF (stderr tail: ${c.stderr.slice(-1000)})`);
+  c.assertCleanStdout();
+}

@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
-  startInitialized, spawnEverything, killAllSpawned, WAIT_MS, isResponseTo, isErrorResponse, textOf,
+  startInitialized, spawnEverything, killAllSpawned, WAIT_MS, isResponseTo, isErrorResponse, textOf, finish,
 } from '../lib/raw-stdio.mjs';
 
 after(killAllSpawned);
@@ -24,7 +24,7 @@ describe('malformed input (default limits)', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const [label, raw] of [
@@ -126,7 +126,7 @@ describe('line handling', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('a message split across several writes (mid-token and mid-UTF-8 character) is reassembled', async () => {
@@ -195,7 +195,7 @@ describe('configured limits (--max-message-bytes 1024 --max-depth 8)', () => {
     c = await startInitialized(undefined, ['--max-message-bytes', '1024', '--max-depth', '8']);
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('a 900-byte line is served', async () => {
@@ -256,7 +256,7 @@ describe('limit boundaries (--max-message-bytes 200 --max-depth 8)', () => {
     c = await startInitialized(undefined, ['--max-message-bytes', '200', '--max-depth', '8']);
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   // A ping line of exactly `len` bytes (without the line ending).

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startInitialized, spawnEverything, killAllSpawned, WAIT_MS, isResponseTo, textOf, CLIENT_INFO,
+  startInitialized, spawnEverything, killAllSpawned, WAIT_MS, isResponseTo, textOf, CLIENT_INFO, finish,
 } from '../lib/raw-stdio.mjs';
 
 after(killAllSpawned);
@@ -19,7 +19,7 @@ describe('ids', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const id of [7, '7', 0, -5, '', 'é/🚀 id', 9007199254740991, 'x'.repeat(300)]) {
@@ -64,7 +64,7 @@ describe('envelope members', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const [label, raw, id] of [
@@ -127,7 +127,7 @@ describe('notifications and responses are never answered', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const [label, raw] of [
@@ -173,7 +173,7 @@ describe('duplicate in-flight id', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   for (const id of [50, 'dup']) {
@@ -211,7 +211,7 @@ describe('batches', () => {
       c = await startInitialized('2025-03-26');
     });
     after(async () => {
-      if (c) await c.kill();
+      await finish(c);
     });
 
     test('requests + a notification → one array with one response per request', async () => {
@@ -332,7 +332,7 @@ describe('batches', () => {
         const empty = await repliesTo(c, '[]\n', 1);
         assert.equal(empty.length, 1);
         assert.equal(empty[0].error?.code, -32600);
-        c.assertCleanStdout();
+        await finish(c);
       } finally {
         await c.kill();
       }
@@ -346,7 +346,7 @@ describe('before initialize', () => {
     c = spawnEverything();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('requests other than initialize/ping → -32600 echoing the id; ping → {}', async () => {
@@ -387,7 +387,7 @@ describe('strings with an escaped NUL (\\u0000) are never silently truncated', (
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   // Acting on the part before the NUL would dispatch a method, tool, resource or level the client did not
@@ -440,7 +440,7 @@ describe('id types are never conflated', () => {
     c = await startInitialized();
   });
   after(async () => {
-    if (c) await c.kill();
+    await finish(c);
   });
 
   test('in-flight 61 and "61" are distinct requests, both answered normally', async () => {
