@@ -7,7 +7,7 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { killAllSpawned, textOf, startInitialized, isResponseTo, WAIT_MS, finish } from '../lib/raw-stdio.mjs';
-import { connectSdk, REQ_OPTS } from '../lib/sdk.mjs';
+import { connectSdk, REQ_OPTS finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
@@ -47,10 +47,7 @@ describe('with sampling, elicitation and roots declared', () => {
     });
   });
   after(async () => {
-    if (s) {
-      s.assertNoErrors();
-      await s.close();
-    }
+    await finishSdk(s);
   });
 
   const call = (name, args) => s.client.callTool({ name, arguments: args }, undefined, REQ_OPTS);
@@ -155,10 +152,7 @@ describe('without the capabilities', () => {
     s = await connectSdk({ capabilities: {} });
   });
   after(async () => {
-    if (s) {
-      s.assertNoErrors();
-      await s.close();
-    }
+    await finishSdk(s);
   });
   const call = (name, args) => s.client.callTool({ name, arguments: args }, undefined, REQ_OPTS);
 

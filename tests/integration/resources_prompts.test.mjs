@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startInitialized, killAllSpawned, WAIT_MS, textOf, isNotification, finish } from '../lib/raw-stdio.mjs';
-import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector } from '../lib/sdk.mjs';
+import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
@@ -22,10 +22,7 @@ before(async () => {
   });
 });
 after(async () => {
-  if (s) {
-    s.assertNoErrors();
-    await s.close();
-  }
+  await finishSdk(s);
 });
 
 describe('resources', () => {

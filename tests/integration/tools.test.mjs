@@ -7,7 +7,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import {
   startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, finish,
 } from '../lib/raw-stdio.mjs';
-import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector } from '../lib/sdk.mjs';
+import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
@@ -39,10 +39,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (s) {
-    s.assertNoErrors();
-    await s.close();
-  }
+  await finishSdk(s);
 });
 
 const waitListChanged = (count) => changed.waitCount(count);

@@ -7,7 +7,7 @@ import {
   startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, isNotification, finish,
 } from '../lib/raw-stdio.mjs';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectSdk, collector, REQ_OPTS } from '../lib/sdk.mjs';
+import { connectSdk, collector, REQ_OPTS finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
@@ -294,10 +294,7 @@ describe('progress and logging through the SDK client', () => {
     });
   });
   after(async () => {
-    if (s) {
-      s.assertNoErrors();
-      await s.close();
-    }
+    await finishSdk(s);
   });
 
   // The conformance scenario tools-call-with-progress: the SDK client must see all three (>= 3 required).

@@ -130,3 +130,14 @@ export function collector(label = 'notification') {
     },
   };
 }
+
+/** Close an SDK session (EOF on stdin) and assert: no SDK errors, exit status 0, no sanitizer report. */
+export async function finishSdk(s) {
+  if (!s) return;
+  const st = await s.close();
+  const err = s.stderr();
+  assert.equal(/ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:/.exec(err), null,
+    `sanitizer report on stderr:\n${err.slice(-4000)}`);
+  assert.equal(st.code, 0, `exit status after EOF (signal ${st.signal}; stderr tail: ${err.slice(-1000)})`);
+  s.assertNoErrors();
+}
