@@ -44,26 +44,27 @@ static bw_status slow_count(bw_call *call, const json_t *args, void *user)
 
 int bw_builtin_register(bw_server *srv)
 {
-    struct { const char *name, *desc, *in, *out; bw_tool_fn fn; const char *ann; } t[] = {
+    /* echo, add and now are pure and quick: they run on the reading thread (BW_TOOL_NONBLOCKING). */
+    struct { const char *name, *desc, *in, *out; bw_tool_fn fn; const char *ann; unsigned flags; } t[] = {
         {"echo", "Echoes the given text", "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}},"
-         "\"required\":[\"text\"]}", NULL, echo, "{\"readOnlyHint\":true}"},
+         "\"required\":[\"text\"]}", NULL, echo, "{\"readOnlyHint\":true}", BW_TOOL_NONBLOCKING},
         {"add", "Adds two numbers", "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},\"b\":{\"type\":"
          "\"number\"}},\"required\":[\"a\",\"b\"],\"additionalProperties\":false}",
          "{\"type\":\"object\",\"properties\":{\"sum\":{\"type\":\"number\"}},\"required\":[\"sum\"]}", add,
-         "{\"readOnlyHint\":true}"},
+         "{\"readOnlyHint\":true}", BW_TOOL_NONBLOCKING},
         {"now", "The current UTC time", "{\"type\":\"object\",\"additionalProperties\":false}",
          "{\"type\":\"object\",\"properties\":{\"utc\":{\"type\":\"string\",\"format\":\"date-time\"}}}", now,
-         "{\"readOnlyHint\":true}"},
+         "{\"readOnlyHint\":true}", BW_TOOL_NONBLOCKING},
         {"slow_count", "Counts to N, one step per 200 ms, reporting progress; cancellable",
          "{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,"
-         "\"default\":5}},\"additionalProperties\":false}", NULL, slow_count, "{\"readOnlyHint\":true}"},
+         "\"default\":5}},\"additionalProperties\":false}", NULL, slow_count, "{\"readOnlyHint\":true}", 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         json_t *in = json_loads(t[i].in, 0, NULL), *out = t[i].out ? json_loads(t[i].out, 0, NULL) : NULL;
         json_t *ann = json_loads(t[i].ann, 0, NULL);
         char err[256] = "";
         bw_tool_def def = {.name = t[i].name, .description = t[i].desc, .input_schema = in, .output_schema = out,
-                           .annotations = ann, .handler = t[i].fn};
+                           .annotations = ann, .handler = t[i].fn, .flags = t[i].flags};
         bw_status st = bw_server_add_tool(srv, &def, err, sizeof err);
         json_decref(in);
         json_decref(out);
