@@ -94,9 +94,15 @@ static bw_status complete(bw_call *call, const json_t *ref, const char *arg, con
     static const char *const words[] = {"test", "testing", "tested", "value1", "value2", NULL};
     static const char *const ids[] = {"1", "2", "3", "123", NULL};
     const char *type = json_string_value(json_object_get(ref, "type"));
-    const char *const *pool = strcmp(type, "ref/resource") == 0 ? ids : words;
-    if (pool == ids && strcmp(arg, "id") != 0)
-        return BW_OK;
+    const char *name = json_string_value(json_object_get(ref, "name"));
+    const char *const *pool = NULL;
+    if (strcmp(type, "ref/resource") == 0 && strcmp(arg, "id") == 0)
+        pool = ids;
+    else if (strcmp(type, "ref/prompt") == 0 && name && strcmp(name, "test_prompt_with_arguments") == 0 &&
+             (strcmp(arg, "arg1") == 0 || strcmp(arg, "arg2") == 0))
+        pool = words;
+    if (!pool)
+        return BW_OK; /* nothing to suggest for other prompts or arguments */
     for (int i = 0; pool[i]; i++)
         if (strncmp(pool[i], value, strlen(value)) == 0 && bw_result_add_completion(bw_call_result(call), pool[i]))
             return BW_E_NOMEM;

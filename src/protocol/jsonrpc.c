@@ -40,7 +40,9 @@ json_t *bw_rpc_decode(const char *text, size_t len, int max_depth, int *code, ch
     json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
     if (!v) {
         *code = BW_RPC_PARSE_ERROR;
-        snprintf(why, whylen, "Parse error: %s at position %d", jerr.text, jerr.position);
+        /* jansson names its own flag for \u0000; say what the client can act on instead. */
+        const char *what = strstr(jerr.text, "\\u0000") ? "\\u0000 is not accepted inside strings" : jerr.text;
+        snprintf(why, whylen, "Parse error: %s at position %d", what, jerr.position);
     }
     return v;
 }

@@ -7,7 +7,7 @@ import {
   CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { killAllSpawned, textOf, startInitialized, isResponseTo, WAIT_MS, finish } from '../lib/raw-stdio.mjs';
-import { connectSdk, REQ_OPTS finishSdk } from '../lib/sdk.mjs';
+import { connectSdk, REQ_OPTS, finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 

@@ -7,14 +7,14 @@ import {
   spawnEverything, startInitialized, killAllSpawned, REVISIONS, LATEST, CLIENT_INFO, WAIT_MS, textOf,
   isResponseTo, finish,
 } from '../lib/raw-stdio.mjs';
-import { connectSdk } from '../lib/sdk.mjs';
+import { connectSdk, finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
 describe('initialize with the SDK client', () => {
   let s;
   after(async () => {
-    if (s) await s.close();
+    await finishSdk(s);
   });
 
   test('connects and reports serverInfo and capabilities', async () => {

@@ -5,9 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startInitialized, killAllSpawned, WAIT_MS, textOf, isNotification, finish } from '../lib/raw-stdio.mjs';
-import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector finishSdk } from '../lib/sdk.mjs';
-
-after(killAllSpawned);
+import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector, finishSdk } from '../lib/sdk.mjs';
 
 const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -246,4 +244,25 @@ describe('completion/complete', () => {
   test('unknown prompt name → -32602', async () => {
     await expectMcpError(complete({ type: 'ref/prompt', name: 'no_such_prompt' }, 'arg1', 'te'), -32602);
   });
+
+  // README: completion values exist only for test_prompt_with_arguments' arg1/arg2 (and the template's id).
+  for (const [ref, arg] of [
+    [{ type: 'ref/prompt', name: 'test_simple_prompt' }, 'arg1'],
+    [{ type: 'ref/prompt', name: 'test_prompt_with_arguments' }, 'nosuch'],
+    [{ type: 'ref/resource', uri: 'test://template/{id}/data' }, 'nosuch'],
+  ]) {
+    test(`${ref.name ?? ref.uri} argument ${arg} (no such argument) → no values (or -32602)`, async () => {
+      let r;
+      try {
+        r = await complete(ref, arg, 'te');
+      } catch (e) {
+        assert.equal(e.code, -32602, e.message);
+        return;
+      }
+      assert.deepEqual(r.completion.values, [], JSON.stringify(r));
+    });
+  }
 });
+
+// Registered last so it runs after the SDK session's own (graceful) after hook.
+after(killAllSpawned);

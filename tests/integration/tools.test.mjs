@@ -7,9 +7,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import {
   startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, finish,
 } from '../lib/raw-stdio.mjs';
-import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector finishSdk } from '../lib/sdk.mjs';
-
-after(killAllSpawned);
+import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector, finishSdk } from '../lib/sdk.mjs';
 
 const FIXTURE_TOOLS = [
   'echo', 'add', 'slow_task', 'log_all_levels', 'trigger_resource_update', 'toggle_extra_tool', 'list_roots',
@@ -340,3 +338,6 @@ describe('tools/call edge cases on the wire', () => {
     });
   }
 });
+
+// Registered last so it runs after the SDK session's own (graceful) after hook.
+after(killAllSpawned);

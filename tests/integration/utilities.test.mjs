@@ -7,7 +7,7 @@ import {
   startInitialized, killAllSpawned, WAIT_MS, textOf, rawListAll, isResponseTo, isNotification, finish,
 } from '../lib/raw-stdio.mjs';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectSdk, collector, REQ_OPTS finishSdk } from '../lib/sdk.mjs';
+import { connectSdk, collector, REQ_OPTS, finishSdk } from '../lib/sdk.mjs';
 
 after(killAllSpawned);
 
