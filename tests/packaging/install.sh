@@ -7,11 +7,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-python3 - "$src/README.md" "$tmp/demo.c" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-open(sys.argv[2], "w").write(re.search(r"```c\n(.*?)```", text, re.S).group(1))
-PY
+awk '/^```c$/ {on=1; next} on && /^```$/ {exit} on {print}' "$src/README.md" > "$tmp/demo.c"
 cc -std=c17 -Wall -Wextra -Werror "$tmp/demo.c" $(pkg-config --cflags --libs bulwark) -o "$tmp/demo-shared"
 cc -std=c17 -Wall -Wextra -Werror "$tmp/demo.c" $(pkg-config --cflags bulwark) "$tmp/prefix/lib/libbulwark.a" \
    $(pkg-config --static --libs-only-l bulwark | sed 's/-lbulwark//') -o "$tmp/demo-static"
