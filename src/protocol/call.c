@@ -39,7 +39,8 @@ void bw_call_free(bw_call *c)
     if (!c)
         return;
     bw_result_clear(&c->result);
-    json_decref(c->response);
+    json_decref(c->reply_result);
+    json_decref(c->reply_error);
     json_decref(c->id);
     json_decref(c->params);
     pthread_mutex_destroy(&c->mu);
@@ -61,16 +62,27 @@ void bw_call_cancel(bw_call *c)
         fn(user);
 }
 
+bool bw_call_replied(const bw_call *c)
+{
+    return c->reply_result || c->reply_error;
+}
+
 void bw_call_reply(bw_call *c, json_t *result)
 {
-    json_decref(c->response);
-    c->response = bw_rpc_result(c->id, result);
+    json_decref(c->reply_result);
+    json_decref(c->reply_error);
+    c->reply_error = NULL;
+    c->reply_result = result ? result : json_object();
 }
 
 void bw_call_reply_error(bw_call *c, int code, const char *message, json_t *data)
 {
-    json_decref(c->response);
-    c->response = bw_rpc_error(c->id, code, message, data);
+    json_t *envelope = bw_rpc_error(c->id, code, message, data);
+    json_decref(c->reply_result);
+    json_decref(c->reply_error);
+    c->reply_result = NULL;
+    c->reply_error = json_incref(json_object_get(envelope, "error"));
+    json_decref(envelope);
 }
 
 void bw_call_reply_errorf(bw_call *c, int code, const char *fmt, ...)

@@ -46,7 +46,8 @@ struct bw_call {
     void *on_cancel_user;
 
     bw_result result;
-    json_t *response;             /* the finished JSON-RPC response (result or error), owned */
+    json_t *reply_result;         /* the response's result, owned; or */
+    json_t *reply_error;          /* the response's error object {code, message, data?}, owned */
     char last_error[256];
     bw_call *next_inflight;
 };
@@ -56,6 +57,8 @@ bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const 
 void bw_call_free(bw_call *call);
 /* Marks the call cancelled, runs its callback and wakes its waits. Idempotent; any thread. */
 void bw_call_cancel(bw_call *call);
+/* true once the call has a response (result or error). */
+bool bw_call_replied(const bw_call *call);
 /* Sets the call's response to a JSON-RPC result (stolen) or error. */
 void bw_call_reply(bw_call *call, json_t *result);
 void bw_call_reply_error(bw_call *call, int code, const char *message, json_t *data);

@@ -107,22 +107,19 @@ static void finish(bw_call *call, bool was_inflight)
             pthread_cond_broadcast(&s->idle);
         pthread_mutex_unlock(&s->mu);
     }
-    json_t *response = call->response;
-    call->response = NULL;
-    if (atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0) {
-        json_decref(response);   /* a cancelled request is never answered */
-        response = NULL;
-    }
-    if (!response && !call->batch) {
-        bw_call_free(call);
-        return;
-    }
-    if (call->batch)
+    /* A cancelled request is never answered (initialize cannot be cancelled). */
+    bool answer = bw_call_replied(call) &&
+                  !(atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0);
+    if (call->batch) {
+        json_t *response = NULL;
+        if (answer && call->reply_result)
+            response = bw_rpc_result(call->id, json_incref(call->reply_result));
+        else if (answer)
+            response = bw_rpc_error_object(call->id, json_incref(call->reply_error));
         bw_batch_add(call->batch, response);
-    else
-        bw_session_send(s, response, call->id);
-    if (!call->batch)
-        json_decref(response);
+    } else if (answer) {
+        bw_session_send_reply(s, call->id, call->reply_result, call->reply_error);
+    }
     bw_call_free(call);
 }
 

@@ -116,6 +116,13 @@ json_t *bw_rpc_error(const json_t *id, int code, const char *message, json_t *da
     return m;
 }
 
+json_t *bw_rpc_error_object(const json_t *id, json_t *error)
+{
+    json_t *m = envelope(id);
+    json_object_set_new(m, "error", error);
+    return m;
+}
+
 json_t *bw_rpc_notification(const char *method, json_t *params)
 {
     json_t *m = json_object();

@@ -42,6 +42,8 @@ bool bw_rpc_valid_id(const json_t *id);
 json_t *bw_rpc_result(const json_t *id, json_t *result);
 /* {"jsonrpc":"2.0","id":id|null,"error":{"code","message","data"?}}. id borrowed, data stolen (may be NULL). */
 json_t *bw_rpc_error(const json_t *id, int code, const char *message, json_t *data);
+/* {"jsonrpc":"2.0","id":id|null,"error":error}. id borrowed, error object stolen. */
+json_t *bw_rpc_error_object(const json_t *id, json_t *error);
 /* {"jsonrpc":"2.0","method":method,"params":params}. params stolen (may be NULL). */
 json_t *bw_rpc_notification(const char *method, json_t *params);
 /* {"jsonrpc":"2.0","id":id,"method":method,"params":params}. params stolen. */

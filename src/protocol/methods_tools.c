@@ -70,7 +70,7 @@ static void build_result(bw_call *call, bw_entry *tool, bw_status st)
     }
     if (tool->output && !r->is_error) {
         check_structured(call, tool, r);
-        if (call->response)
+        if (bw_call_replied(call))
             return;
     }
     if (r->structured && !r->content) {

@@ -7,6 +7,7 @@
 #include "core/sync.h"
 #include "protocol/call_internal.h"
 #include "protocol/dispatch.h"
+#include "protocol/encode.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/server_internal.h"
 
@@ -50,10 +51,29 @@ void bw_session_unref(bw_session *s)
     free(s);
 }
 
+static void encode_failed(void)
+{
+    fprintf(stderr, "bulwark: out of memory encoding an outgoing message; it was dropped\n");
+}
+
 void bw_session_send(bw_session *s, const json_t *msg, const json_t *related_id)
 {
-    if (msg)
-        s->sink(s->sink_ctx, msg, related_id);
+    size_t len = 0;
+    const char *text = msg ? bw_encode(msg, &len) : NULL;
+    if (text)
+        s->sink(s->sink_ctx, text, len, related_id);
+    else if (msg)
+        encode_failed();
+}
+
+void bw_session_send_reply(bw_session *s, const json_t *id, const json_t *result, const json_t *error)
+{
+    size_t len = 0;
+    const char *text = bw_encode_reply(id, result, error, &len);
+    if (text)
+        s->sink(s->sink_ctx, text, len, id);
+    else
+        encode_failed();
 }
 
 bw_revision bw_session_revision(bw_session *s)

@@ -15,10 +15,11 @@
 #include "bulwark/call.h"
 #include "protocol/revision.h"
 
-/* Sends msg (borrowed) to the client. related_id is the id of the client request the message belongs to (its
- * response, progress, logs, server->client requests made while serving it), or NULL for session-wide messages.
- * Must be thread-safe; must not call back into the session. */
-typedef void (*bw_sink_fn)(void *ctx, const json_t *msg, const json_t *related_id);
+/* Sends one encoded message (compact JSON, no newline; `text` is only valid during the call) to the client.
+ * related_id is the id of the client request the message belongs to (its response, progress, logs,
+ * server->client requests made while serving it), or NULL for session-wide messages; a transport with several
+ * streams uses it to pick the stream. Must be thread-safe; must not call back into the session. */
+typedef void (*bw_sink_fn)(void *ctx, const char *text, size_t len, const json_t *related_id);
 
 typedef struct bw_pending_out bw_pending_out;
 
@@ -63,8 +64,11 @@ void bw_session_cancel_all(bw_session *s, const char *reason);
 /* Waits until no call is in flight or deadline_ms (monotonic) passes. true when idle. */
 bool bw_session_wait_idle(bw_session *s, int64_t deadline_ms);
 
-/* Sends a message through the sink (borrowed). */
+/* Encodes msg (borrowed) and sends it through the sink. */
 void bw_session_send(bw_session *s, const json_t *msg, const json_t *related_id);
+/* Sends the response to request `id` from its parts (exactly one of result/error, both borrowed) without building
+ * the envelope object: the hot path of every request. */
+void bw_session_send_reply(bw_session *s, const json_t *id, const json_t *result, const json_t *error);
 bw_revision bw_session_revision(bw_session *s);
 
 /* Internal to the protocol modules: delivers a client's response to a pending server->client request. */

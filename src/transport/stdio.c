@@ -94,24 +94,10 @@ static void out_line(stdio_out *out, const char *text, size_t n)
     pthread_mutex_unlock(&out->mu);
 }
 
-/* Encodes into a per-thread buffer so the common small message costs no allocation. */
-static void stdio_sink(void *ctx, const json_t *msg, const json_t *related_id)
+static void stdio_sink(void *ctx, const char *text, size_t len, const json_t *related_id)
 {
     (void)related_id; /* one stream: everything goes on stdout */
-    static _Thread_local char small[16 * 1024];
-    char *text = small;
-    size_t n = json_dumpb(msg, small, sizeof small, JSON_COMPACT);
-    if (n > sizeof small) {
-        text = json_dumps(msg, JSON_COMPACT);
-        n = text ? strlen(text) : 0;
-    }
-    if (!text || n == 0) {
-        fprintf(stderr, "bulwark: failed to encode an outgoing message\n");
-        return;
-    }
-    out_line(ctx, text, n);
-    if (text != small)
-        free(text);
+    out_line(ctx, text, len);
 }
 
 typedef struct framer {
