@@ -34,6 +34,7 @@ typedef struct stdio_out {
     bw_buf pending;          /* lines waiting to be written */
     bw_buf spare;            /* the writer's buffer, swapped with pending */
     bool flushing;           /* a thread is writing */
+    bool corked;             /* the reader is working through a chunk: hold output for one write at its end */
     bool broken;             /* the reader of our stdout went away: drop output from now on */
 } stdio_out;
 
@@ -89,7 +90,18 @@ static void out_line(stdio_out *out, const char *text, size_t n)
     if (!out->broken && (bw_buf_append(&out->pending, text, n) != BW_OK ||
                          bw_buf_append(&out->pending, "\n", 1) != BW_OK))
         fprintf(stderr, "bulwark: out of memory queueing output; a message was dropped\n");
-    if (!out->flushing)
+    if (!out->flushing && !out->corked)
+        flush_locked(out);
+    pthread_mutex_unlock(&out->mu);
+}
+
+/* While corked, replies produced on the reading thread (and any worker output) queue up and leave in one write
+ * when the chunk is done: pipelined requests cost one write() per chunk instead of one per response. */
+static void cork(stdio_out *out, bool on)
+{
+    pthread_mutex_lock(&out->mu);
+    out->corked = on;
+    if (!on && !out->flushing)
         flush_locked(out);
     pthread_mutex_unlock(&out->mu);
 }
@@ -154,7 +166,7 @@ static void feed(framer *f, bw_session *s, const char *chunk, size_t n)
 }
 
 /* Reads until EOF, a read error or bw_stdio_stop. */
-static bw_status read_loop(int in_fd, framer *f, bw_session *s)
+static bw_status read_loop(int in_fd, framer *f, bw_session *s, stdio_out *out)
 {
     char *chunk = malloc(READ_CHUNK);
     if (!chunk)
@@ -177,7 +189,9 @@ static bw_status read_loop(int in_fd, framer *f, bw_session *s)
             st = n < 0 ? BW_E_IO : BW_OK;
             break;
         }
+        cork(out, true);
         feed(f, s, chunk, (size_t)n);
+        cork(out, false);
     }
     free(chunk);
     return st;
@@ -220,7 +234,7 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
     }
     framer f = {.limit = srv->limits.max_message_bytes};
     bw_buf_init(&f.line, srv->limits.max_message_bytes + 1);
-    st = read_loop(in_fd, &f, s);
+    st = read_loop(in_fd, &f, s, out);
     bw_buf_free(&f.line);
     bw_session_peer_closed(s);
     bool idle = drain(srv, s);
