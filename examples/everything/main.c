@@ -11,11 +11,17 @@
 #include "everything.h"
 
 static const char usage[] =
-    "usage: bulwark-everything [--stdio] [options]\n"
+    "usage: bulwark-everything [--stdio | --listen HOST:PORT [--stateless]] [options]\n"
     "\n"
     "The MCP fixture server used by Bulwark's integration, conformance and benchmark runs.\n"
     "\n"
     "  --stdio                    serve one session on stdin/stdout (the default)\n"
+    "  --listen HOST:PORT         serve Streamable HTTP at /mcp and legacy HTTP+SSE at /sse (port 0: any free\n"
+    "                             port); prints 'listening on http://HOST:PORT/mcp' to stderr when ready\n"
+    "  --stateless                HTTP without sessions: every POST stands alone\n"
+    "  --max-sessions N           concurrent HTTP sessions (default 10000)\n"
+    "  --session-idle-ms N        end HTTP sessions idle this long (default 1800000)\n"
+    "  --connection-timeout-s N   close idle or slow HTTP connections (default 30)\n"
     "  --page-size N              items per list page (default 50)\n"
     "  --workers N                worker threads for handlers (default 4)\n"
     "  --max-message-bytes N      largest accepted message (default 4194304)\n"
@@ -38,8 +44,42 @@ static int parse_int(const char *flag, const char *text, long max, long *out)
     return 0;
 }
 
-static int parse_args(int argc, char **argv, bw_limits *lim)
+typedef struct run_opts {
+    bw_limits lim;
+    bw_http_options http;
+    const char *listen;
+    char host[256];
+} run_opts;
+
+static int parse_http(int argc, char **argv, int *i, run_opts *o, int *rc)
 {
+    const char *a = argv[*i];
+    long v = 0;
+    if (!strcmp(a, "--listen")) {
+        o->listen = *i + 1 < argc ? argv[++*i] : NULL;
+        *rc = o->listen && bw_http_parse_listen(o->listen, o->host, sizeof o->host, &o->http.port) == BW_OK ? 0 : -1;
+        if (*rc)
+            fprintf(stderr, "bulwark-everything: --listen needs HOST:PORT, e.g. 127.0.0.1:8080\n");
+        o->http.host = o->host;
+    } else if (!strcmp(a, "--stateless")) {
+        o->http.stateless = true;
+        *rc = 0;
+    } else if (!strcmp(a, "--max-sessions") && !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, 10000000, &v))) {
+        o->http.max_sessions = (size_t)v;
+    } else if (!strcmp(a, "--session-idle-ms") && !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, INT_MAX, &v))) {
+        o->http.session_idle_ms = (int)v;
+    } else if (!strcmp(a, "--connection-timeout-s") &&
+               !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, 86400, &v))) {
+        o->http.connection_timeout_s = (int)v;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, run_opts *o)
+{
+    bw_limits *lim = &o->lim;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long v = 0;
@@ -58,6 +98,11 @@ static int parse_args(int argc, char **argv, bw_limits *lim)
             exit(0);
         }
         int rc = 1;
+        if (parse_http(argc, argv, &i, o, &rc)) {
+            if (rc)
+                return -1;
+            continue;
+        }
         if (!strcmp(a, "--page-size") && !(rc = parse_int(a, i + 1 < argc ? argv[++i] : NULL, 10000, &v)))
             lim->page_size = (int)v;
         else if (!strcmp(a, "--workers") && !(rc = parse_int(a, i + 1 < argc ? argv[++i] : NULL, 256, &v)))
@@ -80,13 +125,24 @@ static void on_signal(int sig)
 {
     (void)sig;
     bw_stdio_stop();
+    bw_http_stop();
+}
+
+static void on_ready(const char *url, void *user)
+{
+    (void)user;
+    fprintf(stderr, "listening on %s\n", url);
 }
 
 int main(int argc, char **argv)
 {
-    bw_limits lim = {0};
-    if (parse_args(argc, argv, &lim))
+    run_opts o = {0};
+    if (parse_args(argc, argv, &o))
         return 2;
+    if (o.http.stateless && !o.listen) {
+        fprintf(stderr, "bulwark-everything: --stateless needs --listen\n");
+        return 2;
+    }
     bw_server_info info = {
         .name = "bulwark-everything",
         .version = bw_version(),
@@ -95,7 +151,7 @@ int main(int argc, char **argv)
         .instructions = "Fixture server: tools, resources and prompts named test_* are conformance fixtures.",
     };
     bw_server *srv = bw_server_new(&info);
-    if (!srv || bw_server_set_limits(srv, &lim) || everything_add_tools(srv) || everything_add_client_tools(srv) ||
+    if (!srv || bw_server_set_limits(srv, &o.lim) || everything_add_tools(srv) || everything_add_client_tools(srv) ||
         everything_add_resources(srv) || everything_add_prompts(srv)) {
         fprintf(stderr, "bulwark-everything: setting up the server failed\n");
         bw_server_free(srv);
@@ -104,7 +160,8 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    bw_status st = bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
+    o.http.on_ready = on_ready;
+    bw_status st = o.listen ? bw_serve_http(srv, &o.http) : bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
     if (st)
         fprintf(stderr, "bulwark-everything: %s\n", bw_status_str(st));
     bw_server_free(srv);

@@ -182,6 +182,9 @@ static bw_status reconnection(bw_call *call, const json_t *args, void *user)
 {
     (void)args;
     (void)user;
+    /* Over Streamable HTTP this ends the POST's event stream at once; the result below reaches the client when
+     * it resumes with Last-Event-ID (SEP-1699). */
+    bw_call_close_stream(call, 500);
     if (bw_call_sleep(call, 100) != BW_OK)
         return BW_E_CANCELLED;
     return bw_result_add_text(bw_call_result(call), "Reconnection test completed successfully");

@@ -6,6 +6,7 @@
 #include "bulwark/server.h"
 #include "bulwark/call.h"
 #include "bulwark/stdio.h"
+#include "bulwark/http.h"
 
 #define BW_VERSION "0.1.0"
 

@@ -51,6 +51,11 @@ BW_EXPORT void bw_call_on_cancel(bw_call *call, void (*fn)(void *user), void *us
  * BW_E_CANCELLED when woken by cancellation. A helper for handlers that wait. */
 BW_EXPORT bw_status bw_call_sleep(bw_call *call, int ms);
 
+/* Asks the transport to close this request's event stream now, telling the client to reconnect after retry_ms
+ * (Streamable HTTP, 2025-11-25 polling): the response and anything sent later are delivered when the client resumes
+ * with Last-Event-ID. A no-op on stdio and when the request is answered with plain JSON. */
+BW_EXPORT void bw_call_close_stream(bw_call *call, int retry_ms);
+
 /* ---- progress and logging ---- */
 
 /* Sends notifications/progress if the client asked for progress (params._meta.progressToken); otherwise a no-op

@@ -34,6 +34,7 @@ struct bw_batch {
     pthread_mutex_t mu;
     int remaining;
     json_t *responses;
+    json_t *first_id;   /* the first request's id, naming the batch to the transport */
     bw_session *session;
 };
 
@@ -48,6 +49,12 @@ bw_batch *bw_batch_new(bw_session *s)
     b->session = s;
     bw_session_ref(s);
     return b;
+}
+
+void bw_batch_note_id(bw_batch *b, const json_t *id)
+{
+    if (!b->first_id && id)
+        b->first_id = json_incref((json_t *)id);
 }
 
 void bw_batch_expect(bw_batch *b)
@@ -68,8 +75,9 @@ void bw_batch_add(bw_batch *b, json_t *response)
         return;
     /* A batch of notifications only gets no reply at all. */
     if (json_array_size(b->responses) > 0)
-        bw_session_send(b->session, b->responses, NULL);
+        bw_session_send(b->session, b->responses, b->first_id);
     json_decref(b->responses);
+    json_decref(b->first_id);
     bw_session_unref(b->session);
     pthread_mutex_destroy(&b->mu);
     free(b);
@@ -119,6 +127,8 @@ static void finish(bw_call *call, bool was_inflight)
         bw_batch_add(call->batch, response);
     } else if (answer) {
         bw_session_send_reply(s, call->id, call->reply_result, call->reply_error);
+    } else if (s->hooks && s->hooks->unanswered) {
+        s->hooks->unanswered(s->sink_ctx, call->id);
     }
     bw_call_free(call);
 }
@@ -235,6 +245,8 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
     const char *name = json_string_value(json_object_get(msg, "method"));
     const json_t *params = json_object_get(msg, "params");
     const bw_method *m = bw_method_find(name);
+    if (batch)
+        bw_batch_note_id(batch, id);
     char why[256];
     int code = gate(s, m, name, params, batch, why, sizeof why);
     if (code) {

@@ -28,6 +28,8 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
 bw_batch *bw_batch_new(bw_session *s);
 /* Adds a response (stolen) or NULL to the batch and counts one element done. */
 void bw_batch_add(bw_batch *b, json_t *response);
+/* Remembers the first request id of the batch (reader thread only). */
+void bw_batch_note_id(bw_batch *b, const json_t *id);
 /* Registers one more element expected before the batch may be sent. */
 void bw_batch_expect(bw_batch *b);
 /* Releases the dispatcher's own hold; the batch is sent when every element is done. */

@@ -56,12 +56,21 @@ static void encode_failed(void)
     fprintf(stderr, "bulwark: out of memory encoding an outgoing message; it was dropped\n");
 }
 
+static bw_out_kind kind_of(const json_t *msg)
+{
+    if (json_is_array(msg))
+        return BW_OUT_BATCH;
+    if (json_object_get(msg, "method"))
+        return json_object_get(msg, "id") ? BW_OUT_REQUEST : BW_OUT_NOTIFICATION;
+    return json_is_null(json_object_get(msg, "id")) ? BW_OUT_ERROR : BW_OUT_RESPONSE;
+}
+
 void bw_session_send(bw_session *s, const json_t *msg, const json_t *related_id)
 {
     size_t len = 0;
     const char *text = msg ? bw_encode(msg, &len) : NULL;
     if (text)
-        s->sink(s->sink_ctx, text, len, related_id);
+        s->sink(s->sink_ctx, text, len, related_id, kind_of(msg));
     else if (msg)
         encode_failed();
 }
@@ -71,7 +80,7 @@ void bw_session_send_reply(bw_session *s, const json_t *id, const json_t *result
     size_t len = 0;
     const char *text = bw_encode_reply(id, result, error, &len);
     if (text)
-        s->sink(s->sink_ctx, text, len, id);
+        s->sink(s->sink_ctx, text, len, id, BW_OUT_RESPONSE);
     else
         encode_failed();
 }
@@ -86,6 +95,13 @@ void bw_session_send_error(bw_session *s, int code, const char *message)
     json_t *err = bw_rpc_error(NULL, code, message, NULL);
     bw_session_send(s, err, NULL);
     json_decref(err);
+}
+
+void bw_call_close_stream(bw_call *call, int retry_ms)
+{
+    bw_session *s = call->session;
+    if (s->hooks && s->hooks->close_stream)
+        s->hooks->close_stream(s->sink_ctx, call->id, retry_ms > 0 ? retry_ms : 1000);
 }
 
 static void on_cancelled(bw_session *s, const json_t *params)
@@ -169,6 +185,19 @@ static void handle_batch(bw_session *s, const json_t *arr)
     bw_batch_seal(b);
 }
 
+void bw_session_assume(bw_session *s, bw_revision rev)
+{
+    atomic_store_explicit(&s->rev, rev ? rev : BW_REV_2025_03_26, memory_order_release);
+}
+
+void bw_session_receive_json(bw_session *s, const json_t *msg)
+{
+    if (json_is_array(msg))
+        handle_batch(s, msg);
+    else
+        handle_message(s, msg, NULL);
+}
+
 void bw_session_receive(bw_session *s, const char *text, size_t len)
 {
     int code = 0;
@@ -178,10 +207,7 @@ void bw_session_receive(bw_session *s, const char *text, size_t len)
         bw_session_send_error(s, code, why);
         return;
     }
-    if (json_is_array(msg))
-        handle_batch(s, msg);
-    else
-        handle_message(s, msg, NULL);
+    bw_session_receive_json(s, msg);
     json_decref(msg);
 }
 
@@ -192,6 +218,14 @@ void bw_session_cancel_all(bw_session *s, const char *reason)
     for (bw_call *c = s->inflight; c; c = c->next_inflight)
         bw_call_cancel(c);
     pthread_mutex_unlock(&s->mu);
+}
+
+int bw_session_inflight(bw_session *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->n_inflight;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 bool bw_session_wait_idle(bw_session *s, int64_t deadline_ms)

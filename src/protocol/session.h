@@ -19,7 +19,24 @@
  * related_id is the id of the client request the message belongs to (its response, progress, logs,
  * server->client requests made while serving it), or NULL for session-wide messages; a transport with several
  * streams uses it to pick the stream. Must be thread-safe; must not call back into the session. */
-typedef void (*bw_sink_fn)(void *ctx, const char *text, size_t len, const json_t *related_id);
+typedef enum bw_out_kind {
+    BW_OUT_NOTIFICATION,
+    BW_OUT_REQUEST,   /* a server->client request */
+    BW_OUT_RESPONSE,  /* the response to related_id: the last message of that request */
+    BW_OUT_BATCH,     /* the array of responses to a batch; related_id is its first request's id */
+    BW_OUT_ERROR,     /* an error not tied to a readable request (id null) */
+} bw_out_kind;
+
+typedef void (*bw_sink_fn)(void *ctx, const char *text, size_t len, const json_t *related_id, bw_out_kind kind);
+
+/* Optional transport services a session can ask for. */
+typedef struct bw_transport_hooks {
+    /* Close the stream carrying request related_id now, telling the client to reconnect after retry_ms; later
+     * messages for it are kept for the client's resumption. */
+    void (*close_stream)(void *ctx, const json_t *related_id, int retry_ms);
+    /* Request related_id ended without a response (it was cancelled): its stream may end. */
+    void (*unanswered)(void *ctx, const json_t *related_id);
+} bw_transport_hooks;
 
 typedef struct bw_pending_out bw_pending_out;
 
@@ -28,6 +45,7 @@ struct bw_session {
     bw_server *srv;
     bw_sink_fn sink;
     void *sink_ctx;
+    const bw_transport_hooks *hooks; /* may be NULL */
 
     pthread_mutex_t mu;            /* guards everything below */
     bool client_ready;             /* notifications/initialized received */
@@ -52,6 +70,11 @@ bw_session *bw_session_new(bw_server *srv, bw_sink_fn sink, void *sink_ctx);
 void bw_session_ref(bw_session *s);
 void bw_session_unref(bw_session *s);
 
+/* Treats the session as initialized at revision rev with no client capabilities (stateless HTTP, where every
+ * request stands alone). */
+void bw_session_assume(bw_session *s, bw_revision rev);
+/* Like bw_session_receive for a message the transport already parsed (borrowed). */
+void bw_session_receive_json(bw_session *s, const json_t *msg);
 /* Handles one framed message (a JSON object or, in 2025-03-26 sessions, a batch). Never fails: every problem
  * becomes a JSON-RPC error sent through the sink. Call from one reader thread per session. */
 void bw_session_receive(bw_session *s, const char *text, size_t len);
@@ -61,6 +84,8 @@ void bw_session_send_error(bw_session *s, int code, const char *message);
 void bw_session_peer_closed(bw_session *s);
 /* Cancels every call in flight (shutdown). */
 void bw_session_cancel_all(bw_session *s, const char *reason);
+/* Calls in flight now. */
+int bw_session_inflight(bw_session *s);
 /* Waits until no call is in flight or deadline_ms (monotonic) passes. true when idle. */
 bool bw_session_wait_idle(bw_session *s, int64_t deadline_ms);
 

@@ -106,9 +106,10 @@ static void cork(stdio_out *out, bool on)
     pthread_mutex_unlock(&out->mu);
 }
 
-static void stdio_sink(void *ctx, const char *text, size_t len, const json_t *related_id)
+static void stdio_sink(void *ctx, const char *text, size_t len, const json_t *related_id, bw_out_kind kind)
 {
     (void)related_id; /* one stream: everything goes on stdout */
+    (void)kind;
     out_line(ctx, text, len);
 }
 

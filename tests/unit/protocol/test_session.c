@@ -34,8 +34,9 @@ typedef struct {
     size_t dropped;
 } sink_log;
 
-static void sink(void *ctx, const char *raw, size_t len, const json_t *related_id)
+static void sink(void *ctx, const char *raw, size_t len, const json_t *related_id, bw_out_kind kind)
 {
+    (void)kind;
     sink_log *l = ctx;
     /* Re-encode with sorted keys so the assertions do not depend on member order. */
     json_t *msg = json_loadb(raw, len, 0, NULL);

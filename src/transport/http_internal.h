@@ -1,0 +1,128 @@
+/* Streamable HTTP internals: sessions, streams and the pieces of the request handler. */
+#ifndef BW_TRANSPORT_HTTP_INTERNAL_H
+#define BW_TRANSPORT_HTTP_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bulwark/http.h"
+#include "core/buf.h"
+#include "protocol/session.h"
+
+#define BW_SESSION_ID_LEN 32        /* hex characters: 128 random bits */
+#define BW_STREAM_EVENTS_KEPT 256   /* replay store per stream, events */
+#define BW_STREAM_BYTES_KEPT (1u << 20) /* replay store per stream, bytes */
+#define BW_STREAMS_KEPT 32          /* finished streams a session keeps for resumption */
+
+typedef struct hsession hsession;
+typedef struct hstream hstream;
+
+typedef enum hstream_mode { HS_PENDING, HS_JSON, HS_SSE } hstream_mode;
+
+typedef struct hevent {
+    uint64_t seq;
+    char *frame;        /* the complete SSE frame as written ("id: ...\ndata: ...\n\n") */
+    size_t len;
+} hevent;
+
+/* One response stream: a POST's reply (JSON or SSE) or the session's standalone GET stream.
+ * Guarded by mu; referenced by its session and by the connection currently writing it. */
+struct hstream {
+    atomic_int refs;
+    pthread_mutex_t mu;
+    unsigned id;                 /* unique within the session; event ids are "<id>-<seq>" */
+    bool standalone;             /* the GET stream (never "done") */
+    bool legacy;                 /* 2024-11-05 /sse stream: frames are "event: message" */
+    bool priming;                /* send a priming event when SSE starts (2025-11-25) */
+    hstream_mode mode;
+    int pending;                 /* requests on this stream still unanswered */
+    bool done;                   /* everything this stream will carry is queued */
+    bool cut;                    /* the server ended the connection early (retry); resumable */
+    char *json;                  /* HS_JSON: the response body */
+    size_t json_len;
+    bw_buf out;                  /* SSE bytes not yet handed to the connection */
+    hevent *events;              /* replay store, oldest first */
+    size_t n_events, store_bytes;
+    uint64_t next_seq;
+    struct MHD_Connection *conn; /* attached writer, or NULL */
+    bool suspended;              /* conn is suspended waiting for data */
+    int64_t last_write_ms;
+};
+
+/* A Streamable HTTP (or legacy SSE) session around one protocol session. */
+struct hsession {
+    atomic_int refs;
+    char id[BW_SESSION_ID_LEN + 1];
+    bw_session *session;
+    pthread_mutex_t mu;          /* guards the fields below */
+    json_t *by_request;          /* request id key → stream index in streams (as integer) */
+    hstream **streams;           /* live and recently finished streams */
+    size_t n_streams, cap_streams;
+    hstream *standalone;         /* the GET stream (or the legacy /sse stream) */
+    unsigned next_stream_id;
+    bool legacy;
+    bool stateless;
+    bool closed;
+    int64_t last_used_ms;
+    hsession *next;              /* hash chain */
+    hsession *next_expired;      /* scratch list while expiring */
+};
+
+/* ---- streams (http_stream.c) ---- */
+hstream *hstream_new(unsigned id, bool standalone, bool legacy, bool priming);
+void hstream_ref(hstream *st);
+void hstream_unref(hstream *st);
+/* Queues one outgoing message; decides JSON vs SSE on the first one. Wakes the writer. */
+void hstream_push(hstream *st, const char *text, size_t len, bw_out_kind kind);
+/* Queues raw SSE text (endpoint events, comments). */
+void hstream_push_raw(hstream *st, const char *text, size_t len);
+/* Ends the connection early after a retry hint; later messages are kept for resumption. */
+void hstream_cut(hstream *st, int retry_ms);
+/* One of the stream's requests ended without a response (cancelled); the stream ends when none is left. */
+void hstream_unanswered(hstream *st);
+/* Marks the stream finished (session ended) and wakes its writer. */
+void hstream_finish(hstream *st);
+/* Attaches a resuming connection: queues the stored events after seq. */
+void hstream_resume_from(hstream *st, uint64_t seq);
+/* The SSE content reader for MHD (cls = the stream). */
+ssize_t hstream_read(void *cls, uint64_t pos, char *buf, size_t max);
+/* Sends a keep-alive comment if the stream idled longer than idle_ms. */
+void hstream_keepalive(hstream *st, int64_t now_ms, int idle_ms);
+
+/* ---- sessions (http_sessions.c) ---- */
+bool hsessions_init(size_t buckets);
+void hsessions_destroy(void);
+/* A new session (not yet in the table). NULL on allocation failure. */
+hsession *hsession_new(bw_server *srv, bool legacy, bool stateless);
+void hsession_ref(hsession *hs);
+void hsession_unref(hsession *hs);
+/* Adds to the table; false when max sessions are live. */
+bool hsessions_add(hsession *hs, size_t max_sessions);
+/* A new reference to the live session with that id, or NULL. Refreshes its last use. */
+hsession *hsessions_find(const char *id);
+/* Ends a session: out of the table, streams finished, in-flight calls cancelled. Idempotent. */
+void hsession_close(hsession *hs);
+/* Runs fn on every live session (under the table lock: fn must not call back into the table). */
+void hsessions_each(void (*fn)(hsession *hs, void *arg), void *arg);
+/* Closes sessions idle longer than idle_ms. */
+void hsessions_expire(int64_t now_ms, int idle_ms);
+size_t hsessions_count(void);
+/* Registers a POST stream for the request ids in msg; returns it (a reference). */
+hstream *hsession_open_post(hsession *hs, const json_t *msg, bool priming);
+/* The stream for Last-Event-ID "<stream>-<seq>", or NULL; *seq set. A reference. */
+hstream *hsession_find_event_stream(hsession *hs, const char *last_event_id, uint64_t *seq);
+/* Replaces the standalone stream with a new one (the old one is finished). A reference. */
+hstream *hsession_open_standalone(hsession *hs, bool priming);
+
+/* ---- request checks (http_checks.c) ---- */
+bool http_host_allowed(const char *host, const char *const *allowed, bool loopback_default);
+bool http_origin_allowed(const char *origin, const char *const *allowed, bool loopback_default);
+/* Accept lists both application/json and text/event-stream (or a wildcard). */
+bool http_accepts(const char *accept, const char *type);
+bool http_is_json_content_type(const char *content_type);
+
+#endif
