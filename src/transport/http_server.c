@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,6 +594,19 @@ static bool bind_address(struct sockaddr_storage *ss, socklen_t *len, unsigned *
     return false;
 }
 
+/* libmicrohttpd's diagnostics, minus the routine ones: a client closing its connection (every SDK client does on
+ * close) is not an operator's problem. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe"))
+        return;
+    size_t n = strlen(msg);
+    fprintf(stderr, "bulwark: http: %s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
+}
+
 static struct MHD_Daemon *start_daemon(void)
 {
     struct sockaddr_storage ss;
@@ -607,7 +621,7 @@ static struct MHD_Daemon *start_daemon(void)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)H.o.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, H.o.max_connections,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)H.o.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
     if (!d)
         fprintf(stderr, "bulwark: cannot listen on %s:%u: %s\n", H.o.host, (unsigned)H.o.port, strerror(errno));
     return d;
