@@ -6,7 +6,7 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build asan bootstrap run test test-unit test-asan bench install clean
+.PHONY: all build asan bootstrap bootstrap-bench run test test-unit test-asan bench install clean
 
 all: build
 
@@ -34,8 +34,12 @@ test: bootstrap build asan
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
-bench: bootstrap build
+bench: bootstrap-bench build
 	bench/stdio/run
+	bench/http/run
+
+bootstrap-bench:
+	@scripts/bootstrap --bench
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

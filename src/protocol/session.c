@@ -43,6 +43,8 @@ void bw_session_unref(bw_session *s)
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     bw_server_detach(s->srv, s);
+    if (s->hooks && s->hooks->released)
+        s->hooks->released(s->sink_ctx);
     json_decref(s->client_caps);
     json_decref(s->client_info);
     json_decref(s->subscriptions);

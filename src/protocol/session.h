@@ -36,6 +36,8 @@ typedef struct bw_transport_hooks {
     void (*close_stream)(void *ctx, const json_t *related_id, int retry_ms);
     /* Request related_id ended without a response (it was cancelled): its stream may end. */
     void (*unanswered)(void *ctx, const json_t *related_id);
+    /* The session's last reference is gone: nothing will use the sink context again, so it may be freed. */
+    void (*released)(void *ctx);
 } bw_transport_hooks;
 
 typedef struct bw_pending_out bw_pending_out;

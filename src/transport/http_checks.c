@@ -106,6 +106,20 @@ bool http_accepts(const char *accept, const char *type)
     return false;
 }
 
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+size_t http_header_bytes(struct MHD_Connection *c)
+{
+    size_t total = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_len, &total);
+    return total;
+}
+
 bool http_is_json_content_type(const char *ct)
 {
     if (!ct)

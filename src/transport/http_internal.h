@@ -88,8 +88,19 @@ void hstream_unanswered(hstream *st);
 void hstream_finish(hstream *st);
 /* Attaches a resuming connection: queues the stored events after seq. */
 void hstream_resume_from(hstream *st, uint64_t seq);
-/* The SSE content reader for MHD (cls = the stream). */
+/* One connection writing a stream. A stream has at most one current writer; a writer that was replaced (the client
+ * resumed on a new connection) ends at its next read. */
+typedef struct hwriter {
+    hstream *st;                 /* reference */
+    struct MHD_Connection *conn;
+} hwriter;
+
+/* Makes conn the stream's writer. A previous writer that is waiting is woken so it can end. */
+void hstream_attach(hstream *st, struct MHD_Connection *conn);
+/* The SSE content reader for MHD (cls = an hwriter from hwriter_new). */
 ssize_t hstream_read(void *cls, uint64_t pos, char *buf, size_t max);
+hwriter *hwriter_new(hstream *st, struct MHD_Connection *conn);
+void hwriter_free(void *w);
 /* Sends a keep-alive comment if the stream idled longer than idle_ms. */
 void hstream_keepalive(hstream *st, int64_t now_ms, int idle_ms);
 
@@ -118,7 +129,18 @@ hstream *hsession_find_event_stream(hsession *hs, const char *last_event_id, uin
 /* Replaces the standalone stream with a new one (the old one is finished). A reference. */
 hstream *hsession_open_standalone(hsession *hs, bool priming);
 
+/* ---- request-head deadline (http_conns.c) ---- */
+/* MHD_OPTION_NOTIFY_CONNECTION callback: tracks each connection's socket. */
+void hconns_notify(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode code);
+/* A request head arrived on c / its response completed (the next head's clock starts). */
+void hconns_head_done(struct MHD_Connection *c);
+void hconns_request_done(struct MHD_Connection *c);
+/* Shuts down sockets that waited longer than head_deadline_ms for a complete request head. */
+void hconns_enforce(int64_t now_ms, int head_deadline_ms);
+
 /* ---- request checks (http_checks.c) ---- */
+/* Total bytes of the request's header names and values. */
+size_t http_header_bytes(struct MHD_Connection *c);
 bool http_host_allowed(const char *host, const char *const *allowed, bool loopback_default);
 bool http_origin_allowed(const char *origin, const char *const *allowed, bool loopback_default);
 /* Accept lists both application/json and text/event-stream (or a wildcard). */

@@ -22,9 +22,16 @@
 #include "protocol/server_internal.h"
 #include "transport/http_internal.h"
 
+/* Request headers we accept. libmicrohttpd's own (larger) memory limit would answer 431 and reset the socket before
+ * the client reads it, so we check below that limit and answer cleanly ourselves. */
+#define BW_HTTP_MAX_HEADER_BYTES (64u * 1024)
+#define BW_HTTP_CONN_MEMORY (256u * 1024)
+
 typedef struct hreq {
     bw_buf body;
     bool too_large;
+    bool head_too_large;    /* request headers over BW_HTTP_MAX_HEADER_BYTES: 431 once the body is drained */
+    size_t dropped;         /* bytes read and thrown away after the body passed the limit */
     hstream *stream;        /* the stream this connection writes, or NULL */
     hsession *hs;           /* reference, or NULL */
     bool new_session;       /* answers an initialize: send Mcp-Session-Id */
@@ -77,11 +84,6 @@ static enum MHD_Result rpc_error(struct MHD_Connection *c, unsigned status, int 
     return rc;
 }
 
-static void unref_stream_cb(void *cls)
-{
-    hstream_unref(cls);
-}
-
 static void add_common_headers(struct MHD_Response *resp, hreq *r)
 {
     if (r->new_session && r->hs)
@@ -109,8 +111,11 @@ static enum MHD_Result reply_stream(struct MHD_Connection *c, hreq *r)
     struct MHD_Response *resp;
     bool sse = st->mode != HS_JSON;
     if (sse) {
-        hstream_ref(st);
-        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, hstream_read, st, unref_stream_cb);
+        hwriter *w = hwriter_new(st, c);
+        resp = w ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, hstream_read, w, hwriter_free)
+                 : NULL;
+        if (w && !resp)
+            hwriter_free(w);
     } else {
         resp = MHD_create_response_from_buffer(st->json_len, st->json, MHD_RESPMEM_MUST_COPY);
     }
@@ -132,11 +137,7 @@ static enum MHD_Result reply_stream(struct MHD_Connection *c, hreq *r)
 
 static void attach(hreq *r, hstream *st, struct MHD_Connection *c)
 {
-    pthread_mutex_lock(&st->mu);
-    st->conn = c;
-    st->suspended = false;
-    st->last_write_ms = bw_clock_ms();
-    pthread_mutex_unlock(&st->mu);
+    hstream_attach(st, c);
     r->stream = st;
 }
 
@@ -149,7 +150,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 
 static bool is_request(const json_t *m)
 {
-    return json_is_object(m) && json_object_get(m, "method") && json_object_get(m, "id");
+    return json_is_object(m) && json_object_get(m, "method") && bw_rpc_valid_id(json_object_get(m, "id"));
 }
 
 static bool has_requests(const json_t *msg)
@@ -180,6 +181,47 @@ static json_t *parse_body(struct MHD_Connection *c, hreq *r, enum MHD_Result *rc
     if (!msg)
         *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, code, why);
     return msg;
+}
+
+/* Refuses with 400 what the protocol core could only answer with an id-less error (which no stream would carry):
+ * non-messages, invalid messages, batches outside 2025-03-26 sessions, batches with invalid elements. */
+static bool valid_shape(struct MHD_Connection *c, const json_t *msg, bw_revision rev, enum MHD_Result *rc)
+{
+    const json_t *id = NULL;
+    const char *why = NULL;
+    char text[160];
+    if (json_is_object(msg)) {
+        if (bw_rpc_classify(msg, &id, &why) != BW_MSG_INVALID)
+            return true;
+    } else if (!json_is_array(msg)) {
+        why = "Invalid Request: a message must be a JSON object";
+    } else if (rev != BW_REV_2025_03_26) {
+        snprintf(text, sizeof text, "Invalid Request: JSON-RPC batches are not supported in protocol revision %s",
+                 rev ? bw_revision_str(rev) : "(none negotiated)");
+        why = text;
+    } else if (json_array_size(msg) == 0) {
+        why = "Invalid Request: empty batch";
+    } else {
+        size_t i;
+        json_t *el;
+        json_array_foreach(msg, i, el) {
+            if (bw_rpc_classify(el, &id, &why) == BW_MSG_INVALID) {
+                snprintf(text, sizeof text, "Invalid Request: batch element %zu: %s", i, why);
+                why = text;
+                break;
+            }
+            why = NULL;
+        }
+        if (!why)
+            return true;
+        id = NULL;
+    }
+    json_t *err = bw_rpc_error(id, BW_RPC_INVALID_REQUEST, why, NULL);
+    char *body = json_dumps(err, JSON_COMPACT);
+    json_decref(err);
+    *rc = respond(c, MHD_HTTP_BAD_REQUEST, "application/json", body ? body : "", body ? strlen(body) : 0);
+    free(body);
+    return false;
 }
 
 /* ---- Streamable HTTP: /mcp ---- */
@@ -264,6 +306,10 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
         return rc;
     }
     r->hs = hs;
+    if (!valid_shape(c, msg, bw_session_revision(hs->session), &rc)) {
+        json_decref(msg);
+        return rc;
+    }
     if (!has_requests(msg)) {
         bw_session_receive_json(hs->session, msg);
         json_decref(msg);
@@ -280,8 +326,19 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
     return reply_stream(c, r);
 }
 
+static bool version_ok(struct MHD_Connection *c, enum MHD_Result *rc)
+{
+    const char *ver = header(c, "MCP-Protocol-Version");
+    if (!ver || bw_revision_parse(ver))
+        return true;
+    *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version");
+    return false;
+}
+
 static hsession *session_from_header(struct MHD_Connection *c, enum MHD_Result *rc)
 {
+    if (!version_ok(c, rc))
+        return NULL;
     const char *sid = header(c, "Mcp-Session-Id");
     if (!sid) {
         *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
@@ -402,35 +459,50 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
     return respond(c, MHD_HTTP_NOT_FOUND, "text/plain", "Not Found", 9);
 }
 
-static bool body_too_large(struct MHD_Connection *c)
+/* A declared body so large that reading it to the end (so the client sees our 413 rather than a reset) is not
+ * worth it: answer at once. Smaller excess is read and dropped. */
+static bool body_far_too_large(struct MHD_Connection *c)
 {
     const char *len = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    return len && strtoull(len, NULL, 10) > H.srv->limits.max_message_bytes;
+    return len && strtoull(len, NULL, 10) / 16 > H.srv->limits.max_message_bytes;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **req_cls)
 {
     (void)cls;
-    (void)version;
     hreq *r = *req_cls;
     if (!r) {
         if (!(r = calloc(1, sizeof *r)))
             return MHD_NO;
         bw_buf_init(&r->body, H.srv->limits.max_message_bytes);
         *req_cls = r;
-        if (!body_too_large(c))
+        hconns_head_done(c);
+        r->head_too_large = http_header_bytes(c) > BW_HTTP_MAX_HEADER_BYTES;
+        if (!body_far_too_large(c))
             return MHD_YES;
-        r->too_large = true; /* answer now, before the client sends megabytes we would throw away */
+        r->too_large = true; /* answer now rather than read gigabytes we would throw away */
     }
     if (*upload_size) {
         if (!r->too_large && bw_buf_append(&r->body, upload, *upload_size) != BW_OK)
             r->too_large = true;
+        if (r->too_large)
+            r->dropped += *upload_size;
         *upload_size = 0;
-        return MHD_YES;
+        /* Reading the excess lets the client see our 413; past 16x the limit it is not worth it. */
+        if (r->dropped / 16 <= H.srv->limits.max_message_bytes)
+            return MHD_YES;
+        char why[96];
+        snprintf(why, sizeof why, "Request body exceeds the limit of %zu bytes", H.srv->limits.max_message_bytes);
+        return rpc_error(c, MHD_HTTP_CONTENT_TOO_LARGE, BW_RPC_INVALID_REQUEST, why);
     }
     if (r->stream)
         return reply_stream(c, r); /* resumed: the stream has something to say */
+    if (r->head_too_large)
+        return rpc_error(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, BW_RPC_INVALID_REQUEST,
+                         "Request header fields too large (limit 65536 bytes)");
+    if (!header(c, MHD_HTTP_HEADER_HOST) && !strcmp(version, MHD_HTTP_VERSION_1_1))
+        return rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: HTTP/1.1 needs a Host header");
     if (!http_host_allowed(header(c, MHD_HTTP_HEADER_HOST), H.o.allowed_hosts, H.loopback) ||
         !http_origin_allowed(header(c, MHD_HTTP_HEADER_ORIGIN), H.o.allowed_origins, H.loopback))
         return rpc_error(c, MHD_HTTP_FORBIDDEN, BW_RPC_INVALID_REQUEST, "Forbidden: Host or Origin not allowed");
@@ -446,6 +518,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, en
     hreq *r = *req_cls;
     if (!r)
         return;
+    hconns_request_done(c);
     if (r->stream) {
         pthread_mutex_lock(&r->stream->mu);
         if (r->stream->conn == c) {
@@ -481,6 +554,7 @@ static void keepalive_session(hsession *hs, void *arg)
 static void tick(void)
 {
     int64_t now = bw_clock_ms();
+    hconns_enforce(now, H.o.connection_timeout_s * 1000);
     hsessions_expire(now, H.o.session_idle_ms);
     hsessions_each(keepalive_session, &now);
 }
@@ -601,7 +675,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe"))
+    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe") ||
+        strstr(msg, "Failed to send"))
         return;
     size_t n = strlen(msg);
     fprintf(stderr, "bulwark: http: %s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
@@ -611,17 +686,21 @@ static struct MHD_Daemon *start_daemon(void)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    /* poll, not epoll: under connection overload libmicrohttpd 0.9.75's epoll mode keeps closed sockets until their
+     * timeout and stops serving meanwhile; poll recovers at once and is as fast at our connection counts. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (!bind_address(&ss, &sslen, &flags)) {
         fprintf(stderr, "bulwark: cannot use listen address '%s' (want an IPv4/IPv6 literal or localhost)\n", H.o.host);
         return NULL;
     }
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, H.o.port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        flags, H.o.port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, hconns_notify, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)H.o.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, H.o.max_connections,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)H.o.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)H.o.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BW_HTTP_CONN_MEMORY,
+        MHD_OPTION_END);
     if (!d)
         fprintf(stderr, "bulwark: cannot listen on %s:%u: %s\n", H.o.host, (unsigned)H.o.port, strerror(errno));
     return d;

@@ -17,7 +17,9 @@ static struct {
 static void sink(void *ctx, const char *text, size_t len, const json_t *related_id, bw_out_kind kind);
 static void close_stream_hook(void *ctx, const json_t *related_id, int retry_ms);
 static void unanswered_hook(void *ctx, const json_t *related_id);
-static const bw_transport_hooks hooks = {.close_stream = close_stream_hook, .unanswered = unanswered_hook};
+static void released_hook(void *ctx);
+static const bw_transport_hooks hooks = {
+    .close_stream = close_stream_hook, .unanswered = unanswered_hook, .released = released_hook};
 
 bool hsessions_init(size_t buckets)
 {
@@ -77,16 +79,23 @@ void hsession_ref(hsession *hs)
     atomic_fetch_add(&hs->refs, 1);
 }
 
+/* The HTTP side let go of the session. Its memory stays until the protocol session is released too, because
+ * calls still running hold that one and reach us through the sink. */
 void hsession_unref(hsession *hs)
 {
     if (!hs || atomic_fetch_sub(&hs->refs, 1) != 1)
         return;
+    bw_session_unref(hs->session);
+}
+
+static void released_hook(void *ctx)
+{
+    hsession *hs = ctx;
     for (size_t i = 0; i < hs->n_streams; i++)
         hstream_unref(hs->streams[i]);
     free(hs->streams);
     hstream_unref(hs->standalone);
     json_decref(hs->by_request);
-    bw_session_unref(hs->session);
     pthread_mutex_destroy(&hs->mu);
     free(hs);
 }

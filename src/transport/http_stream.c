@@ -192,13 +192,45 @@ void hstream_resume_from(hstream *st, uint64_t seq)
     pthread_mutex_unlock(&st->mu);
 }
 
+hwriter *hwriter_new(hstream *st, struct MHD_Connection *conn)
+{
+    hwriter *w = malloc(sizeof *w);
+    if (w) {
+        hstream_ref(st);
+        w->st = st;
+        w->conn = conn;
+    }
+    return w;
+}
+
+void hwriter_free(void *v)
+{
+    hwriter *w = v;
+    hstream_unref(w->st);
+    free(w);
+}
+
+void hstream_attach(hstream *st, struct MHD_Connection *conn)
+{
+    pthread_mutex_lock(&st->mu);
+    if (st->conn && st->conn != conn && st->suspended)
+        MHD_resume_connection(st->conn); /* the old writer reads once more, sees it was replaced, and ends */
+    st->conn = conn;
+    st->suspended = false;
+    st->last_write_ms = bw_clock_ms();
+    pthread_mutex_unlock(&st->mu);
+}
+
 ssize_t hstream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
-    hstream *st = cls;
+    hwriter *w = cls;
+    hstream *st = w->st;
     ssize_t n = 0;
     pthread_mutex_lock(&st->mu);
-    if (st->out.len > 0) {
+    if (st->conn != w->conn) {
+        n = MHD_CONTENT_READER_END_OF_STREAM; /* replaced by a resuming connection */
+    } else if (st->out.len > 0) {
         n = (ssize_t)(st->out.len < max ? st->out.len : max);
         memcpy(buf, st->out.data, (size_t)n);
         bw_buf_consume(&st->out, (size_t)n);
