@@ -22,6 +22,7 @@ static const char usage[] =
     "  --max-sessions N           concurrent HTTP sessions (default 10000)\n"
     "  --session-idle-ms N        end HTTP sessions idle this long (default 1800000)\n"
     "  --connection-timeout-s N   close idle or slow HTTP connections (default 30)\n"
+    "  --max-connections N        open HTTP connections (default 1024)\n"
     "  --page-size N              items per list page (default 50)\n"
     "  --workers N                worker threads for handlers (default 4)\n"
     "  --max-message-bytes N      largest accepted message (default 4194304)\n"
@@ -68,6 +69,8 @@ static int parse_http(int argc, char **argv, int *i, run_opts *o, int *rc)
         o->http.max_sessions = (size_t)v;
     } else if (!strcmp(a, "--session-idle-ms") && !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, INT_MAX, &v))) {
         o->http.session_idle_ms = (int)v;
+    } else if (!strcmp(a, "--max-connections") && !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, 1000000, &v))) {
+        o->http.max_connections = (unsigned)v;
     } else if (!strcmp(a, "--connection-timeout-s") &&
                !(*rc = parse_int(a, *i + 1 < argc ? argv[++*i] : NULL, 86400, &v))) {
         o->http.connection_timeout_s = (int)v;

@@ -453,7 +453,10 @@ describe('message size limits', () => {
     });
   });
 
-  test('a 64 KiB request header → 431; the server still serves', async () => {
+  // Request heads: over 32 KiB Bulwark answers 431 itself after reading the whole request. A head that does not fit
+  // libmicrohttpd's 64 KiB per-connection memory at all is refused by libmicrohttpd (431, then close), which a client
+  // still writing may see as a reset: a larger pool would avoid that but costs ~20% throughput on every request.
+  test('request heads over the limit → 431 (or, past 64 KiB, refused outright); the server still serves', async () => {
     const server = await startHttp();
     try {
       const { session } = await initSession(server);
@@ -461,12 +464,18 @@ describe('message size limits', () => {
       const r = await rawSend(server.port, head('POST', '/mcp', server.port, {
         'Content-Type': 'application/json', Accept: ACCEPT_BOTH, 'Mcp-Session-Id': session, 'X-Big': 'a'.repeat(65536), 'Content-Length': body.length,
       }), Buffer.from(body));
-      assert.equal(r.status, 431, r.why);
+      assert.ok(r.status === 431 || r.status === null, `one 64 KiB header: refused, got ${r.status} ${r.why ?? ''}`);
       const r2 = await rawSend(server.port, head('POST', '/mcp', server.port, {
+        'Content-Type': 'application/json', Accept: ACCEPT_BOTH, 'Mcp-Session-Id': session,
+        ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`X-H${i}`, 'v'.repeat(2000)])), 'Content-Length': body.length,
+      }), Buffer.from(body));
+      assert.equal(r2.status, 431, `20 headers of 2000 bytes (~40 KB): ${r2.why}`);
+      assert.match(r2.data, /Request header fields too large/);
+      const r3 = await rawSend(server.port, head('POST', '/mcp', server.port, {
         'Content-Type': 'application/json', Accept: ACCEPT_BOTH, 'Mcp-Session-Id': session,
         ...Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`X-H${i}`, 'v'.repeat(30)])), 'Content-Length': body.length,
       }), Buffer.from(body));
-      assert.equal(r2.status, 431, `2000 headers: ${r2.why}`);
+      assert.ok(r3.status === 431 || r3.status === null, `2000 headers (~80 KB): refused, got ${r3.status} ${r3.why ?? ''}`);
       await assertServes(server);
     } finally {
       await finishHttp(server);
