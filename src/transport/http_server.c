@@ -227,6 +227,30 @@ static bool valid_shape(struct MHD_Connection *c, const json_t *msg, bw_revision
 
 /* ---- Streamable HTTP: /mcp ---- */
 
+static bool version_ok(struct MHD_Connection *c, enum MHD_Result *rc)
+{
+    const char *ver = header(c, "MCP-Protocol-Version");
+    if (!ver || bw_revision_parse(ver))
+        return true;
+    *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version");
+    return false;
+}
+
+static hsession *session_from_header(struct MHD_Connection *c, enum MHD_Result *rc)
+{
+    if (!version_ok(c, rc))
+        return NULL;
+    const char *sid = header(c, "Mcp-Session-Id");
+    if (!sid) {
+        *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
+        return NULL;
+    }
+    hsession *hs = hsessions_find(sid);
+    if (!hs)
+        *rc = rpc_error(c, MHD_HTTP_NOT_FOUND, BW_RPC_SESSION_NOT_FOUND, "Session not found");
+    return hs;
+}
+
 static hsession *session_for_post(struct MHD_Connection *c, hreq *r, const json_t *msg, enum MHD_Result *rc)
 {
     if (H.o.stateless) {
@@ -255,15 +279,7 @@ static hsession *session_for_post(struct MHD_Connection *c, hreq *r, const json_
         r->new_session = true;
         return hs;
     }
-    const char *sid = header(c, "Mcp-Session-Id");
-    if (!sid) {
-        *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
-        return NULL;
-    }
-    hsession *hs = hsessions_find(sid);
-    if (!hs)
-        *rc = rpc_error(c, MHD_HTTP_NOT_FOUND, BW_RPC_SESSION_NOT_FOUND, "Session not found");
-    return hs;
+    return session_from_header(c, rc);
 }
 
 static enum MHD_Result check_post_headers(struct MHD_Connection *c, hreq *r, bool *ok)
@@ -325,30 +341,6 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
     bw_session_receive_json(hs->session, msg);
     json_decref(msg);
     return reply_stream(c, r);
-}
-
-static bool version_ok(struct MHD_Connection *c, enum MHD_Result *rc)
-{
-    const char *ver = header(c, "MCP-Protocol-Version");
-    if (!ver || bw_revision_parse(ver))
-        return true;
-    *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: unsupported MCP-Protocol-Version");
-    return false;
-}
-
-static hsession *session_from_header(struct MHD_Connection *c, enum MHD_Result *rc)
-{
-    if (!version_ok(c, rc))
-        return NULL;
-    const char *sid = header(c, "Mcp-Session-Id");
-    if (!sid) {
-        *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: Mcp-Session-Id header is required");
-        return NULL;
-    }
-    hsession *hs = hsessions_find(sid);
-    if (!hs)
-        *rc = rpc_error(c, MHD_HTTP_NOT_FOUND, BW_RPC_SESSION_NOT_FOUND, "Session not found");
-    return hs;
 }
 
 static enum MHD_Result get_mcp(struct MHD_Connection *c, hreq *r)
