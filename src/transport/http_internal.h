@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+
+#include "transport/http_mhd.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>

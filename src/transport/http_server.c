@@ -717,6 +717,11 @@ bw_status bw_serve_http(bw_server *srv, const bw_http_options *opts)
     signal(SIGPIPE, SIG_IGN);
     H.srv = srv;
     atomic_store(&H.stopping, false);
+    char why[300];
+    if (!bw_mhd_load(why, sizeof why)) {
+        fprintf(stderr, "bulwark: %s\n", why);
+        return BW_E_IO;
+    }
     bw_status st = fill_options(opts);
     if (st == BW_OK && H.stop_pipe[0] < 0 && pipe2(H.stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
         st = BW_E_IO;
