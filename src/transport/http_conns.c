@@ -2,17 +2,20 @@
  * client trickling one header byte at a time would hold its connection forever; here every connection's time
  * without a complete request head is bounded, and an overdue socket is shut down (libmicrohttpd then sees the end
  * of the stream and closes it as usual). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 
 #include "core/clock.h"
 #include "transport/http_internal.h"
 
+/* The list lock is taken per connection (open/close) and by the once-a-second sweep; the per-request updates are
+ * atomics on the connection's own entry, so the request path takes no shared lock. */
 typedef struct hconn {
     int fd;
-    int64_t waiting_since_ms;    /* when we started waiting for the next request head */
-    bool in_request;             /* a request head arrived and its response is not done */
-    bool cut;
+    _Atomic int64_t waiting_since_ms; /* when we started waiting for the next request head */
+    atomic_bool in_request;           /* a request head arrived and its response is not done */
+    bool cut;                         /* sweep only */
     struct hconn *prev, *next;
 } hconn;
 
@@ -30,7 +33,8 @@ void hconns_notify(void *cls, struct MHD_Connection *c, void **socket_context, e
             return;
         }
         hc->fd = info->connect_fd;
-        hc->waiting_since_ms = bw_clock_ms();
+        atomic_init(&hc->waiting_since_ms, bw_clock_ms());
+        atomic_init(&hc->in_request, false);
         pthread_mutex_lock(&mu);
         hc->next = conns;
         if (conns)
@@ -64,11 +68,8 @@ static hconn *of(struct MHD_Connection *c)
 void hconns_head_done(struct MHD_Connection *c)
 {
     hconn *hc = of(c);
-    if (!hc)
-        return;
-    pthread_mutex_lock(&mu);
-    hc->in_request = true;
-    pthread_mutex_unlock(&mu);
+    if (hc)
+        atomic_store(&hc->in_request, true);
 }
 
 void hconns_request_done(struct MHD_Connection *c)
@@ -76,17 +77,16 @@ void hconns_request_done(struct MHD_Connection *c)
     hconn *hc = of(c);
     if (!hc)
         return;
-    pthread_mutex_lock(&mu);
-    hc->in_request = false;
-    hc->waiting_since_ms = bw_clock_ms();
-    pthread_mutex_unlock(&mu);
+    atomic_store(&hc->waiting_since_ms, bw_clock_ms());
+    atomic_store(&hc->in_request, false);
 }
 
 void hconns_enforce(int64_t now_ms, int head_deadline_ms)
 {
     pthread_mutex_lock(&mu);
     for (hconn *hc = conns; hc; hc = hc->next) {
-        if (!hc->in_request && !hc->cut && now_ms - hc->waiting_since_ms > head_deadline_ms) {
+        if (!atomic_load(&hc->in_request) && !hc->cut &&
+            now_ms - atomic_load(&hc->waiting_since_ms) > head_deadline_ms) {
             shutdown(hc->fd, SHUT_RDWR);
             hc->cut = true;
         }
