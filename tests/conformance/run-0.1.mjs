@@ -14,13 +14,12 @@
 // Exit status 0 iff: the CLI exited 0, every scenario of the suite produced checks.json, the set of scenarios with a
 // FAILURE/WARNING equals the expected set exactly, and the server exited cleanly.
 
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startHttp, SANITIZE } from '../lib/http.mjs';
-import { everythingBin, TESTS_DIR } from '../lib/raw-stdio.mjs';
+import { everythingBin, runCommand, TESTS_DIR } from '../lib/raw-stdio.mjs';
 
 export const CONFORMANCE_CLI = path.join(TESTS_DIR, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
 export const CONFORMANCE_VERSION = '0.1.16';
@@ -80,27 +79,7 @@ export function readResults(dir) {
 }
 
 function runCli(args, timeoutMs) {
-  return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [CONFORMANCE_CLI, ...args], { cwd: TESTS_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = [];
-    const err = [];
-    let timedOut = false;
-    proc.stdout.on('data', (c) => out.push(c));
-    proc.stderr.on('data', (c) => err.push(c));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(proc.pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }, timeoutMs);
-    proc.once('error', (e) => err.push(Buffer.from(String(e))));
-    proc.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, timedOut, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
+  return runCommand(process.execPath, [CONFORMANCE_CLI, ...args], { cwd: TESTS_DIR, timeoutMs });
 }
 
 /**

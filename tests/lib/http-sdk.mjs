@@ -96,19 +96,7 @@ export function connectLegacySse(sseUrl, opts = {}) {
   return connectWith(transport, opts);
 }
 
-/** Await a promise expected to reject with an McpError of `code`; returns the error. */
-export async function expectMcpError(promise, code, re) {
-  let err;
-  try {
-    await promise;
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `expected an error ${code}, got a result`);
-  assert.equal(err.code, code, `error code: ${err.message}`);
-  if (re) assert.match(err.message, re);
-  return err;
-}
+export { expectMcpError } from './sdk.mjs';
 
 /** Collect notifications and wait (with a timeout) for a count: see tests/lib/sdk.mjs collector(). */
 export { collector } from './sdk.mjs';

@@ -405,9 +405,9 @@ export function textOf(result) {
  * Run a command to completion (stdin closed at once, or fed `input`), killing it by pid after timeoutMs.
  * Resolves { code, signal, stdout, stderr, timedOut }.
  */
-export function runCommand(bin, args = [], { input, timeoutMs = WAIT_MS, env } = {}) {
+export function runCommand(bin, args = [], { input, timeoutMs = WAIT_MS, env, cwd } = {}) {
   return new Promise((resolve) => {
-    const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...(env || {}) } });
+    const proc = spawn(bin, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...(env || {}) } });
     registerChild(proc);
     const out = [];
     const err = [];

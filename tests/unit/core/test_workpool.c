@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "core/clock.h"
+#include "core/sync.h"
 #include "core/workpool.h"
 
 #define WAIT_MS 10000
@@ -28,7 +30,7 @@ typedef struct {
 static void gate_init(gate *g)
 {
     pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->cv, NULL);
+    bw_cond_init_monotonic(&g->cv);
     g->open = false;
     g->entered = 0;
 }
@@ -47,29 +49,16 @@ static void gate_open(gate *g)
     pthread_mutex_unlock(&g->mu);
 }
 
-static struct timespec deadline_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Job: announce arrival, then wait (bounded, so a broken pool cannot hang the test forever) for the gate. */
 static void blocker_job(void *arg)
 {
     gate *g = arg;
-    struct timespec until = deadline_in(WAIT_MS);
+    int64_t until = bw_clock_ms() + WAIT_MS;
     pthread_mutex_lock(&g->mu);
     g->entered++;
     pthread_cond_broadcast(&g->cv);
     while (!g->open)
-        if (pthread_cond_timedwait(&g->cv, &g->mu, &until) != 0)
+        if (bw_cond_wait_until(&g->cv, &g->mu, until) != 0)
             break;
     pthread_mutex_unlock(&g->mu);
 }
@@ -77,10 +66,10 @@ static void blocker_job(void *arg)
 /* Waits until n jobs entered the gate. */
 static bool gate_wait_entered(gate *g, int n)
 {
-    struct timespec until = deadline_in(WAIT_MS);
+    int64_t until = bw_clock_ms() + WAIT_MS;
     pthread_mutex_lock(&g->mu);
     while (g->entered < n)
-        if (pthread_cond_timedwait(&g->cv, &g->mu, &until) != 0)
+        if (bw_cond_wait_until(&g->cv, &g->mu, until) != 0)
             break;
     bool ok = g->entered >= n;
     pthread_mutex_unlock(&g->mu);

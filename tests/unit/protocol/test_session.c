@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
+#include "core/sync.h"
 #include "bulwark/bulwark.h"
 #include "protocol/server_internal.h"
 #include "protocol/session.h"
@@ -57,19 +59,6 @@ static void sink(void *ctx, const char *raw, size_t len, const json_t *related_i
     pthread_mutex_unlock(&l->mu);
 }
 
-static struct timespec realtime_in(int ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -98,10 +87,10 @@ static bw_status tool_fn(bw_call *call, const json_t *args, void *user)
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     if (strcmp(mode, "block") == 0) {
-        struct timespec until = realtime_in(WAIT_MS);
+        int64_t until = bw_clock_ms() + WAIT_MS;
         pthread_mutex_lock(&c->mu);
         while (!c->released)
-            if (pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0)
+            if (bw_cond_wait_until(&c->cv, &c->mu, until) != 0)
                 break;
         pthread_mutex_unlock(&c->mu);
         return bw_result_add_text(bw_call_result(call), "released");
@@ -152,10 +141,10 @@ static int setup(void **state)
     if (!f)
         return -1;
     pthread_mutex_init(&f->ctl.mu, NULL);
-    pthread_cond_init(&f->ctl.cv, NULL);
+    bw_cond_init_monotonic(&f->ctl.cv);
     for (int i = 0; i < 4; i++) {
         pthread_mutex_init(&f->logs[i].mu, NULL);
-        pthread_cond_init(&f->logs[i].cv, NULL);
+        bw_cond_init_monotonic(&f->logs[i].cv);
     }
     bw_server_info info = {.name = "unit", .version = "1.0.0", .title = "Unit Server", .description = "for tests"};
     f->srv = bw_server_new(&info);
@@ -276,10 +265,10 @@ static const char *next_msg(bw_session *s, const char **related)
 {
     int i = index_of(F, s);
     sink_log *l = &F->logs[i];
-    struct timespec until = realtime_in(WAIT_MS);
+    int64_t until = bw_clock_ms() + WAIT_MS;
     pthread_mutex_lock(&l->mu);
     while (l->n <= F->seen[i])
-        if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)
+        if (bw_cond_wait_until(&l->cv, &l->mu, until) != 0)
             break;
     const char *m = NULL;
     if (l->n > F->seen[i]) {
@@ -322,10 +311,10 @@ static void expect_quiet(bw_session *s)
 
 static bool wait_entered(fixture *f, int n)
 {
-    struct timespec until = realtime_in(WAIT_MS);
+    int64_t until = bw_clock_ms() + WAIT_MS;
     pthread_mutex_lock(&f->ctl.mu);
     while (f->ctl.entered < n)
-        if (pthread_cond_timedwait(&f->ctl.cv, &f->ctl.mu, &until) != 0)
+        if (bw_cond_wait_until(&f->ctl.cv, &f->ctl.mu, until) != 0)
             break;
     bool ok = f->ctl.entered >= n;
     pthread_mutex_unlock(&f->ctl.mu);
