@@ -1,0 +1,33 @@
+/* Diagnostics of a configuration: every error and warning found while loading, validating and building it, each
+ * already formatted "FILE:LINE:COL: message" (or "FILE: message" when no position applies), in the order found.
+ * Not thread-safe; owned by one loader/builder. Bounded: after 200 entries further ones are counted, not kept. */
+#ifndef BW_CONFIG_DIAG_H
+#define BW_CONFIG_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct bw_diag bw_diag;
+
+/* NULL on allocation failure. */
+bw_diag *bw_diag_new(void);
+void bw_diag_free(bw_diag *d);
+
+/* Adds an entry. line/col are 1-based; line <= 0 means "no position". file may be NULL. */
+void bw_diag_add(bw_diag *d, bool is_error, const char *file, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void bw_diag_addv(bw_diag *d, bool is_error, const char *file, int line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+size_t bw_diag_errors(const bw_diag *d);
+size_t bw_diag_warnings(const bw_diag *d);
+/* Entry i (0-based, i < bw_diag_count) as formatted text, e.g. "demo.yaml:12:7: unknown database 'shop2'". */
+size_t bw_diag_count(const bw_diag *d);
+const char *bw_diag_text(const bw_diag *d, size_t i);
+bool bw_diag_is_error(const bw_diag *d, size_t i);
+/* Writes every entry, one per line, prefixing warnings with "warning: " after the position. */
+void bw_diag_print(const bw_diag *d, FILE *out);
+
+#endif
