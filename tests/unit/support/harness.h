@@ -33,7 +33,7 @@ typedef struct harness {
     int next_id;
 } harness;
 
-static void harness_sink(void *ctx, const char *raw, size_t len, const json_t *related_id, bw_out_kind kind)
+static inline void harness_sink(void *ctx, const char *raw, size_t len, const json_t *related_id, bw_out_kind kind)
 {
     (void)related_id;
     (void)kind;
@@ -51,7 +51,7 @@ static void harness_sink(void *ctx, const char *raw, size_t len, const json_t *r
 
 /* Sends a request and waits for its response; returns the whole response message (caller owns), or NULL on
  * timeout. params is stolen (may be NULL). */
-static json_t *harness_request(harness *h, const char *method, json_t *params)
+static inline json_t *harness_request(harness *h, const char *method, json_t *params)
 {
     int id = ++h->next_id;
     json_t *req = json_pack("{s:s,s:i,s:s}", "jsonrpc", "2.0", "id", id, "method", method);
@@ -83,7 +83,7 @@ static json_t *harness_request(harness *h, const char *method, json_t *params)
 }
 
 /* Shorthand: tools/call name with arguments (stolen); returns the response message. */
-static json_t *harness_call_tool(harness *h, const char *name, json_t *arguments)
+static inline json_t *harness_call_tool(harness *h, const char *name, json_t *arguments)
 {
     json_t *params = json_pack("{s:s}", "name", name);
     json_object_set_new(params, "arguments", arguments ? arguments : json_object());
@@ -91,13 +91,13 @@ static json_t *harness_call_tool(harness *h, const char *name, json_t *arguments
 }
 
 /* The first text block of a tools/call result (borrowed from resp), or NULL. */
-static const char *harness_text(const json_t *resp)
+static inline const char *harness_text(const json_t *resp)
 {
     json_t *content = json_object_get(json_object_get(resp, "result"), "content");
     return json_string_value(json_object_get(json_array_get(content, 0), "text"));
 }
 
-static harness *harness_new(bw_server *srv)
+static inline harness *harness_new(bw_server *srv)
 {
     harness *h = calloc(1, sizeof *h);
     if (!h)
@@ -120,7 +120,7 @@ static harness *harness_new(bw_server *srv)
 }
 
 /* Waits for the session to go idle, then frees it. Free the server afterwards. */
-static void harness_free(harness *h)
+static inline void harness_free(harness *h)
 {
     if (!h)
         return;
