@@ -1,0 +1,10 @@
+/* PLACEHOLDER while the provider is being written (replaced before the declarative-config issue is resolved). */
+#include "providers/exec.h"
+
+bw_status bw_exec_tool_build(bw_build *b, const json_t *tool, const json_t *section, bw_tool_def *def)
+{
+    (void)tool;
+    (void)def;
+    bw_build_error(b, section, "the exec provider is not available in this build yet");
+    return BW_E_UNSUPPORTED;
+}
