@@ -21,9 +21,10 @@ asan:
 bootstrap:
 	@scripts/bootstrap
 
-# The main job on the embedded default: the built-in example tool set over stdio (HTTP comes with --listen).
+# The demo (examples/demo): a shop database served over Streamable HTTP on $(LISTEN), with connection instructions.
+LISTEN ?= 127.0.0.1:8080
 run: bootstrap build
-	$(BUILD)/bulwark serve --stdio
+	BULWARK_DEMO_DB=$${BULWARK_DEMO_DB:-$(abspath $(BUILD))/demo.db} examples/demo/run $(BUILD)/bulwark $(LISTEN)
 
 # Every test, twice: the normal build, then the ASan+UBSan build.
 test: bootstrap build asan
@@ -37,6 +38,7 @@ test-unit: build
 bench: bootstrap-bench build
 	bench/stdio/run
 	bench/http/run
+	bench/sql/run
 
 bootstrap-bench:
 	@scripts/bootstrap --bench

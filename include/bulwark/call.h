@@ -45,7 +45,9 @@ BW_EXPORT int64_t bw_now_ms(void);
 BW_EXPORT bool bw_call_cancelled(const bw_call *call);
 /* Registers fn to run once when the call is cancelled (on the thread that cancels it; keep it short and
  * non-blocking, e.g. signal a condition or abort a transfer). If the call is already cancelled fn runs now.
- * One callback per call; a second registration replaces the first. Any thread. */
+ * One callback per call; a second registration replaces the first. When bw_call_on_cancel returns, the previous
+ * callback is neither running nor going to run, so bw_call_on_cancel(call, NULL, NULL) before freeing `user` is
+ * safe. Must not be called from inside the callback itself. Any thread. */
 BW_EXPORT void bw_call_on_cancel(bw_call *call, void (*fn)(void *user), void *user);
 /* Sleeps up to ms milliseconds, waking early on cancellation. Returns BW_OK after the full sleep,
  * BW_E_CANCELLED when woken by cancellation. A helper for handlers that wait. */
@@ -99,6 +101,10 @@ BW_EXPORT BW_NODISCARD bw_status bw_call_list_roots(bw_call *call, const char *k
                                                     json_t **result);
 /* The detail message of the last failed bw_call_* operation on this call ("" if none). Borrowed. */
 BW_EXPORT const char *bw_call_error(const bw_call *call);
+/* Sets the detail message a handler reports with a failing status: resources/read, prompts/get and
+ * completion/complete put it into the JSON-RPC error's message (e.g. BW_E_INVALID_PARAMS -> -32602
+ * "Invalid params: <message>"). printf-style; truncated to 255 bytes. Handler's thread only. */
+BW_EXPORT void bw_call_set_error(bw_call *call, const char *fmt, ...) BW_PRINTF(2, 3);
 
 /* ---- session facts ---- */
 

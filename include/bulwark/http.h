@@ -28,6 +28,10 @@ typedef struct bw_http_options {
     unsigned max_connections;       /* open connections [1024] */
     int keepalive_ms;               /* comment lines on idle SSE streams [15000] */
     int threads;                    /* libmicrohttpd polling threads [2] */
+    /* HTTPS: the certificate chain and the private key as PEM text (not file names), both or neither; borrowed,
+     * must stay valid while bw_serve_http runs. [NULL: plain HTTP] */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
     /* Called once the socket listens, with the URL of the MCP endpoint (e.g. to print a ready line). */
     void (*on_ready)(const char *url, void *user);
     void *user;

@@ -9,6 +9,7 @@ int bw_cmd_serve(int argc, char **argv);
 int bw_cmd_check(int argc, char **argv);
 int bw_cmd_version(int argc, char **argv);
 int bw_cmd_help(int argc, char **argv);
+int bw_cmd_config_reference(int argc, char **argv);
 
 /* Registers the built-in example tool set served when no config file is given. */
 int bw_builtin_register(bw_server *srv);

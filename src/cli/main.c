@@ -9,10 +9,11 @@ static const struct {
     int (*fn)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"serve", bw_cmd_serve, "serve MCP (stdio now; HTTP arrives with --listen)"},
-    {"check", bw_cmd_check, "check the tool set / configuration without serving"},
+    {"serve", bw_cmd_serve, "serve MCP over stdio or HTTP, from a configuration file (-c) or the built-in set"},
+    {"check", bw_cmd_check, "validate a configuration file (-c) without serving"},
     {"version", bw_cmd_version, "print version and supported protocol revisions"},
     {"help", bw_cmd_help, "show this help"},
+    {"config-reference", bw_cmd_config_reference, NULL}, /* maintainers: regenerates docs/config.md */
 };
 
 int bw_cli_wants_help(int argc, char **argv)
@@ -30,7 +31,8 @@ int bw_cmd_help(int argc, char **argv)
     printf("usage: bulwark <command> [options]\n\n"
            "Bulwark is a production-grade Model Context Protocol (MCP) server runtime.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].summary)
+            printf("  %-9s %s\n", commands[i].name, commands[i].summary);
     printf("\nRun 'bulwark <command> --help' for a command's options.\n");
     return 0;
 }

@@ -1,26 +1,43 @@
-/* bulwark serve: build the server and run a transport until EOF or a signal. */
+/* bulwark serve: build the server (from a configuration file, or the built-in example set) and run a transport
+ * until EOF or a signal. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "config/app.h"
 
 static const char usage[] =
-    "usage: bulwark serve (--stdio | --listen HOST:PORT [--stateless]) [-c FILE]\n"
+    "usage: bulwark serve [-c FILE] [--stdio | --listen HOST:PORT] [--stateless]\n"
     "\n"
-    "Serves MCP. Without -c, serves the built-in example tool set (echo, add, now, slow_count).\n"
+    "Serves MCP. With -c, serves the tools, resources and prompts of a configuration file (docs/config.md);\n"
+    "without it, the built-in example tool set (echo, add, now, slow_count). Command-line flags override the\n"
+    "file's `transports` section.\n"
     "\n"
+    "  -c, --config F  the configuration file (YAML). Every problem in it is printed as FILE:LINE:COL: message\n"
+    "                  and nothing is served (exit 1); warnings are printed and serving goes on\n"
     "  --stdio         one session on stdin/stdout (newline-delimited JSON; logs go to stderr)\n"
     "  --listen H:P    Streamable HTTP at http://H:P/mcp and legacy HTTP+SSE at /sse (port 0: any free port);\n"
-    "                  prints 'listening on http://H:P/mcp' to stderr when ready. Bind to 127.0.0.1 unless\n"
-    "                  the server must be reachable from elsewhere.\n"
+    "                  prints 'listening on http://H:P/mcp' (https:// with TLS) to stderr when ready. Bind to\n"
+    "                  127.0.0.1 unless the server must be reachable from elsewhere.\n"
     "  --stateless     HTTP without sessions (every POST stands alone), for horizontal scaling\n"
-    "  -c, --config F  a configuration file (arrives with the declarative-config release; refused for now)\n"
     "  -h, --help      this help\n"
     "\n"
-    "Exit status: 0 after stdin closes or SIGTERM/SIGINT (in-flight requests get 5 s to finish), 1 on a runtime\n"
-    "failure, 2 on a usage error.\n";
+    "Without -c, the transport is stdio unless --listen is given. With -c, it is transports.default of the file\n"
+    "(stdio when absent) unless --stdio or --listen is given.\n"
+    "\n"
+    "Exit status: 0 after stdin closes or SIGTERM/SIGINT (in-flight requests get limits.shutdown_grace_ms to\n"
+    "finish), 1 on an invalid configuration or a runtime failure, 2 on a usage error.\n";
+
+typedef struct serve_opts {
+    const char *config;
+    bool stdio;
+    const char *listen;
+    char host[256];
+    uint16_t port;
+    bool stateless;
+} serve_opts;
 
 static void on_signal(int sig)
 {
@@ -35,44 +52,103 @@ static void on_ready(const char *url, void *user)
     fprintf(stderr, "listening on %s\n", url);
 }
 
-typedef struct serve_opts {
-    const char *config;
-    const char *listen;
-    char host[256];
-    bw_http_options http;
-} serve_opts;
-
 static int parse(int argc, char **argv, serve_opts *o)
 {
-    const char **config = &o->config;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--stdio"))
-            continue;
-        if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
+        if (!strcmp(argv[i], "--stdio")) {
+            o->stdio = true;
+        } else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "bulwark serve: %s needs a file name\n", argv[i]);
                 return 2;
             }
-            *config = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--listen")) {
+            o->config = argv[++i];
+        } else if (!strcmp(argv[i], "--listen")) {
             o->listen = i + 1 < argc ? argv[++i] : NULL;
-            if (!o->listen || bw_http_parse_listen(o->listen, o->host, sizeof o->host, &o->http.port) != BW_OK) {
+            if (!o->listen || bw_http_parse_listen(o->listen, o->host, sizeof o->host, &o->port) != BW_OK) {
                 fprintf(stderr, "bulwark serve: --listen needs HOST:PORT, e.g. 127.0.0.1:8080\n");
                 return 2;
             }
-            o->http.host = o->host;
-            continue;
+        } else if (!strcmp(argv[i], "--stateless")) {
+            o->stateless = true;
+        } else {
+            fprintf(stderr, "bulwark serve: unknown option '%s' (try 'bulwark serve --help')\n", argv[i]);
+            return 2;
         }
-        if (!strcmp(argv[i], "--stateless")) {
-            o->http.stateless = true;
-            continue;
-        }
-        fprintf(stderr, "bulwark serve: unknown option '%s' (try 'bulwark serve --help')\n", argv[i]);
+    }
+    if (o->stdio && o->listen) {
+        fprintf(stderr, "bulwark serve: --stdio and --listen exclude each other\n");
         return 2;
     }
     return 0;
+}
+
+/* Runs the chosen transport until EOF or a signal. http NULL: stdio. */
+static int run(bw_server *srv, const bw_http_options *http)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    bw_status st;
+    if (http) {
+        bw_http_options o = *http;
+        o.on_ready = on_ready;
+        st = bw_serve_http(srv, &o);
+    } else {
+        fprintf(stderr, "bulwark: serving MCP on stdio\n");
+        st = bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
+    }
+    if (st)
+        fprintf(stderr, "bulwark serve: %s\n", bw_status_str(st));
+    return st ? 1 : 0;
+}
+
+static int serve_builtin(const serve_opts *o)
+{
+    if (o->stateless && !o->listen) {
+        fprintf(stderr, "bulwark serve: --stateless needs --listen\n");
+        return 2;
+    }
+    bw_server_info info = {.name = "bulwark", .version = bw_version(), .title = "Bulwark"};
+    bw_server *srv = bw_server_new(&info);
+    if (!srv || bw_builtin_register(srv)) {
+        fprintf(stderr, "bulwark serve: setting up the server failed\n");
+        bw_server_free(srv);
+        return 1;
+    }
+    bw_http_options http = {.host = o->host, .port = o->port, .stateless = o->stateless};
+    int rc = run(srv, o->listen ? &http : NULL);
+    bw_server_free(srv);
+    return rc;
+}
+
+static int serve_config(const serve_opts *o)
+{
+    bw_diag *diag = bw_diag_new();
+    if (!diag) {
+        fprintf(stderr, "bulwark serve: out of memory\n");
+        return 1;
+    }
+    bw_app *app = bw_app_build(o->config, BW_BUILD_SERVE, diag);
+    bw_diag_print(diag, stderr);
+    bw_diag_free(diag);
+    if (!app)
+        return 1;
+    bw_http_options http = *bw_app_http_options(app);
+    bool use_http = o->listen || (!o->stdio && bw_app_default_transport(app) == BW_APP_HTTP);
+    if (o->listen) {
+        http.host = o->host;
+        http.port = o->port;
+    }
+    http.stateless |= o->stateless;
+    int rc = 2;
+    if (o->stateless && !use_http)
+        fprintf(stderr, "bulwark serve: --stateless needs the HTTP transport (--listen, or transports.default: "
+                        "http)\n");
+    else
+        rc = run(bw_app_server(app), use_http ? &http : NULL);
+    bw_app_free(app);
+    return rc;
 }
 
 int bw_cmd_serve(int argc, char **argv)
@@ -85,34 +161,5 @@ int bw_cmd_serve(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc;
-    if (o.config) {
-        fprintf(stderr, "bulwark serve: configuration files are not supported by this build yet (%s)\n", o.config);
-        return 2;
-    }
-    if (o.http.stateless && !o.listen) {
-        fprintf(stderr, "bulwark serve: --stateless needs --listen\n");
-        return 2;
-    }
-    bw_server_info info = {.name = "bulwark", .version = bw_version(), .title = "Bulwark"};
-    bw_server *srv = bw_server_new(&info);
-    if (!srv || bw_builtin_register(srv)) {
-        fprintf(stderr, "bulwark serve: setting up the server failed\n");
-        bw_server_free(srv);
-        return 1;
-    }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    bw_status st;
-    if (o.listen) {
-        o.http.on_ready = on_ready;
-        st = bw_serve_http(srv, &o.http);
-    } else {
-        fprintf(stderr, "bulwark: serving MCP on stdio\n");
-        st = bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
-    }
-    if (st)
-        fprintf(stderr, "bulwark serve: %s\n", bw_status_str(st));
-    bw_server_free(srv);
-    return st ? 1 : 0;
+    return o.config ? serve_config(&o) : serve_builtin(&o);
 }

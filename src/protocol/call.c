@@ -56,10 +56,16 @@ void bw_call_cancel(bw_call *c)
     pthread_mutex_lock(&c->mu);
     void (*fn)(void *) = c->on_cancel;
     void *user = c->on_cancel_user;
+    c->on_cancel_running = fn != NULL;
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
-    if (fn)
-        fn(user);
+    if (!fn)
+        return;
+    fn(user);
+    pthread_mutex_lock(&c->mu);
+    c->on_cancel_running = false;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
 }
 
 bool bw_call_replied(const bw_call *c)
@@ -102,6 +108,15 @@ bw_session *bw_call_session(const bw_call *c) { return c->session; }
 const json_t *bw_call_params(const bw_call *c) { return c->params; }
 int64_t bw_call_deadline_ms(const bw_call *c) { return c->deadline_ms; }
 const char *bw_call_error(const bw_call *c) { return c->last_error; }
+
+void bw_call_set_error(bw_call *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->last_error, sizeof c->last_error, fmt, ap);
+    va_end(ap);
+}
+
 bw_result *bw_call_result(bw_call *c) { return &c->result; }
 
 int64_t bw_call_remaining_ms(const bw_call *c)
@@ -118,6 +133,10 @@ bool bw_call_cancelled(const bw_call *c)
 void bw_call_on_cancel(bw_call *c, void (*fn)(void *user), void *user)
 {
     pthread_mutex_lock(&c->mu);
+    /* A callback already started by bw_call_cancel finishes before it is replaced, so that a handler may free
+     * `user` as soon as it has unregistered. */
+    while (c->on_cancel_running)
+        pthread_cond_wait(&c->cv, &c->mu);
     c->on_cancel = fn;
     c->on_cancel_user = user;
     pthread_mutex_unlock(&c->mu);

@@ -44,6 +44,7 @@ struct bw_call {
     pthread_cond_t cv;
     void (*on_cancel)(void *);
     void *on_cancel_user;
+    bool on_cancel_running;       /* the cancel callback is executing (guarded by mu) */
 
     bw_result result;
     json_t *reply_result;         /* the response's result, owned; or */

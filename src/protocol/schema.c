@@ -4,7 +4,12 @@
  * returns false at once, so nothing is overwritten. Branches that are only probed (anyOf, oneOf, not,
  * if, contains, propertyNames) run "silent": failures inside them are not written, and the combinator
  * writes its own reason. The depth guard is "fatal": it is written even when silent and stops every
- * probe, so a too-deep instance can never turn into a success through `not`. */
+ * probe, so a too-deep instance can never turn into a success through `not`.
+ *
+ * Collecting (bw_schema_validate_all): the same walk. A failure outside a probe is recorded and the failing check
+ * returns true ("recorded, go on") instead of false, so the walk continues with the next keyword, property or
+ * item without any change to the success path (which bw_schema_validate's speed depends on: measured, tracking an
+ * "ok" flag through the walk cost ~3% there). Failure returns are therefore v_recorded(c), never a bare false. */
 #include "protocol/schema_internal.h"
 
 #include <float.h>
@@ -299,13 +304,32 @@ typedef struct vpath {
     size_t index;
 } vpath;
 
+/* bw_schema_validate_all's state. The failure being written is held here and handed to the callback when the next
+ * one starts or the walk ends: each failure is written by a single function, so it is complete by then. */
+typedef struct collector {
+    bw_schema_error_fn each;
+    void *ctx;
+    size_t max, n; /* n: failures started (the pending one included) */
+    bool pending, at_key;
+    char ptr[1024];
+    char msg[1024];
+} collector;
+
 typedef struct {
     const bw_schema *s;
     char *err;
     size_t errlen;
     unsigned silent;
     bool fatal;
+    collector *col; /* NULL unless collecting */
 } vctx;
+
+/* What a failed check returns: true when the failure was recorded and the walk goes on (collecting, outside a
+ * probe, below the error cap), false when the walk must end (first-failure mode, probes, the depth guard). */
+static inline bool v_recorded(const vctx *c)
+{
+    return c->col && !c->silent && !c->fatal;
+}
 
 static bool is_ident(const char *k, size_t len)
 {
@@ -339,6 +363,52 @@ static void w_path(bw_sc_wbuf *w, const vpath *p)
     }
 }
 
+/* RFC 6901: "" for the root, "/a/0/b" below it, with ~ and / in keys written ~0 and ~1. */
+static void w_pointer(bw_sc_wbuf *w, const vpath *p)
+{
+    if (p->kind == P_ROOT)
+        return;
+    w_pointer(w, p->up);
+    if (p->kind == P_INDEX) {
+        bw_sc_w_fmt(w, "/%zu", p->index);
+        return;
+    }
+    bw_sc_w_str(w, "/");
+    for (size_t i = 0; i < p->len; i++) {
+        const char *esc = p->key[i] == '~' ? "~0" : p->key[i] == '/' ? "~1" : NULL;
+        if (esc)
+            bw_sc_w_str(w, esc);
+        else
+            bw_sc_w_mem(w, p->key + i, 1);
+    }
+}
+
+static void col_flush(collector *col)
+{
+    if (!col->pending)
+        return;
+    col->pending = false;
+    col->each(col->ctx, &(bw_schema_error){.pointer = col->ptr, .message = col->msg, .at_key = col->at_key});
+}
+
+/* Starts a collected failure at p; NULL (and the walk ends) once max failures were reported. */
+static bw_sc_wbuf *col_begin(vctx *c, const vpath *p, bw_sc_wbuf *w)
+{
+    collector *col = c->col;
+    col_flush(col);
+    if (col->n >= col->max) {
+        c->fatal = true;
+        return NULL;
+    }
+    col->n++;
+    col->pending = true;
+    col->at_key = false;
+    bw_sc_w_init(w, col->ptr, sizeof col->ptr);
+    w_pointer(w, p);
+    bw_sc_w_init(w, col->msg, sizeof col->msg);
+    return w;
+}
+
 /* Short rendering of an instance value for messages: scalars in JSON, containers by kind. */
 static void w_value(bw_sc_wbuf *w, const json_t *x)
 {
@@ -358,7 +428,11 @@ static void w_value(bw_sc_wbuf *w, const json_t *x)
 /* Starts the failure message, or returns NULL when it must not be written (silent probe, or no buffer). */
 static bw_sc_wbuf *v_begin(vctx *c, const vpath *p, bw_sc_wbuf *w)
 {
-    if (c->silent || c->fatal || !c->err || !c->errlen)
+    if (c->silent || c->fatal)
+        return NULL;
+    if (c->col)
+        return col_begin(c, p, w);
+    if (!c->err || !c->errlen)
         return NULL;
     bw_sc_w_init(w, c->err, c->errlen);
     w_path(w, p);
@@ -377,14 +451,17 @@ __attribute__((format(printf, 3, 4))) static bool v_fail(vctx *c, const vpath *p
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     bw_sc_w_str(&w, msg);
-    return false;
+    return v_recorded(c);
 }
 
 static bool v_fatal(vctx *c, const vpath *p, const char *msg)
 {
     /* Written even inside a silent probe: the guard's reason must reach the caller. */
-    if (!c->fatal && c->err && c->errlen) {
-        bw_sc_wbuf w;
+    bw_sc_wbuf w;
+    if (!c->fatal && c->col) {
+        if (col_begin(c, p, &w))
+            bw_sc_w_str(&w, msg);
+    } else if (!c->fatal && c->err && c->errlen) {
         bw_sc_w_init(&w, c->err, c->errlen);
         w_path(&w, p);
         bw_sc_w_str(&w, ": ");
@@ -459,6 +536,8 @@ static bool v_type(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p
     bw_sc_w_str(&w, type_name(x));
     return false;
 }
+/* v_type, v_const and v_enum return false on a mismatch in both modes: v_node then skips the value's other
+ * keywords (they would only repeat the failure) and returns v_recorded. */
 
 static bool v_const(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p)
 {
@@ -508,7 +587,7 @@ static bool fail_num(vctx *c, const vpath *p, const bw_sc_num *x, const char *wh
         bw_sc_w_str(&w, what);
         w_num(&w, bound);
     }
-    return false;
+    return v_recorded(c);
 }
 
 static bool v_number(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p)
@@ -584,7 +663,7 @@ static bool fail_regex(vctx *c, const vpath *p, const json_t *x, const bw_sc_reg
         bw_sc_w_quoted(&w, re->src.s, re->src.len, 80);
         bw_sc_w_str(&w, r < 0 ? " (match limit exceeded)" : "");
     }
-    return false;
+    return v_recorded(c);
 }
 
 static bool v_string(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p)
@@ -610,7 +689,7 @@ static bool v_string(vctx *c, const bw_sc_node *n, const json_t *x, const vpath 
             bw_sc_w_str(&w, " is not a valid ");
             bw_sc_w_mem(&w, n->format_name.s, n->format_name.len);
         }
-        return false;
+        return v_recorded(c);
     }
     return true;
 }
@@ -663,8 +742,11 @@ static bool v_items(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *
         if (!sub)
             break;
         vpath ip = {.up = p, .kind = P_INDEX, .index = i};
-        if (sub == n->items && sub->boolean == 0)
-            return v_fail(c, &ip, "additional item not allowed");
+        if (sub == n->items && sub->boolean == 0) {
+            if (!v_fail(c, &ip, "additional item not allowed"))
+                return false;
+            continue;
+        }
         if (!v_node(c, sub, json_array_get(x, i), &ip, depth + 1))
             return false;
     }
@@ -695,10 +777,10 @@ static bool v_contains(vctx *c, const bw_sc_node *n, const json_t *x, const vpat
 static bool v_array(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p, unsigned depth)
 {
     size_t k = json_array_size(x);
-    if (k < n->min_items)
-        return v_fail(c, p, "has %zu items, fewer than minItems %zu", k, n->min_items);
-    if (k > n->max_items)
-        return v_fail(c, p, "has %zu items, more than maxItems %zu", k, n->max_items);
+    if (k < n->min_items && !v_fail(c, p, "has %zu items, fewer than minItems %zu", k, n->min_items))
+        return false;
+    if (k > n->max_items && !v_fail(c, p, "has %zu items, more than maxItems %zu", k, n->max_items))
+        return false;
     if ((n->prefix.n || n->items) && !v_items(c, n, x, p, depth))
         return false;
     if (n->contains && !v_contains(c, n, x, p, depth))
@@ -707,8 +789,8 @@ static bool v_array(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *
         int r = items_unique(x);
         if (r < 0)
             return v_fatal(c, p, "value nesting too deep to compare");
-        if (r == 0)
-            return v_fail(c, p, "items are not unique");
+        if (r == 0 && !v_fail(c, p, "items are not unique"))
+            return false;
     }
     return true;
 }
@@ -732,21 +814,21 @@ static bool fail_missing(vctx *c, const vpath *p, const bw_sc_str *need, const b
             bw_sc_w_str(&w, " (dependentRequired)");
         }
     }
-    return false;
+    return v_recorded(c);
 }
 
 static bool v_required(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p)
 {
     for (size_t i = 0; i < n->n_required; i++)
-        if (!has_key(x, &n->required[i]))
-            return fail_missing(c, p, &n->required[i], NULL);
+        if (!has_key(x, &n->required[i]) && !fail_missing(c, p, &n->required[i], NULL))
+            return false;
     for (size_t i = 0; i < n->n_dep_required; i++) {
         const bw_sc_dep_required *d = &n->dep_required[i];
         if (!has_key(x, &d->name))
             continue;
         for (size_t j = 0; j < d->n_needs; j++)
-            if (!has_key(x, &d->needs[j]))
-                return fail_missing(c, p, &d->needs[j], &d->name);
+            if (!has_key(x, &d->needs[j]) && !fail_missing(c, p, &d->needs[j], &d->name))
+                return false;
     }
     return true;
 }
@@ -768,6 +850,54 @@ static bool is_declared(const bw_sc_node *n, const char *key, size_t klen)
     return false;
 }
 
+/* A key in a collected message: single-quoted, cut at 64 bytes, control characters shown as '?'. */
+static void w_key(bw_sc_wbuf *w, const char *key, size_t klen)
+{
+    size_t n = klen > 64 ? 64 : klen;
+    while (n < klen && n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+        n--;
+    bw_sc_w_str(w, "'");
+    for (size_t i = 0; i < n; i++)
+        bw_sc_w_mem(w, (unsigned char)key[i] < 0x20 || key[i] == 0x7F ? "?" : key + i, 1);
+    bw_sc_w_str(w, n < klen ? "...'" : "'");
+}
+
+/* Collecting: a key rejected by propertyNames, reported at the key. */
+static bool fail_key_name(vctx *c, const bw_sc_node *n, const char *key, size_t klen, const vpath *kp)
+{
+    bw_sc_wbuf w;
+    if (!v_begin(c, kp, &w))
+        return false;
+    c->col->at_key = true;
+    bw_sc_w_str(&w, "invalid key ");
+    w_key(&w, key, klen);
+    if (n->prop_names->pattern.re) {
+        bw_sc_w_str(&w, " (must match ");
+        bw_sc_w_quoted(&w, n->prop_names->pattern.src.s, n->prop_names->pattern.src.len, 80);
+        bw_sc_w_str(&w, ")");
+    }
+    return v_recorded(c);
+}
+
+/* An additional property under additionalProperties: false. Collecting, the message lists the declared keys. */
+static bool fail_unknown_key(vctx *c, const bw_sc_node *n, const char *key, size_t klen, const vpath *kp)
+{
+    if (!c->col)
+        return v_fail(c, kp, "additional property not allowed");
+    bw_sc_wbuf w;
+    if (!v_begin(c, kp, &w))
+        return false;
+    c->col->at_key = true;
+    bw_sc_w_str(&w, "unknown key ");
+    w_key(&w, key, klen);
+    for (size_t i = 0; i < n->n_props; i++) {
+        bw_sc_w_str(&w, i ? ", " : " (expected one of: ");
+        bw_sc_w_mem(&w, n->props[i].name.s, n->props[i].name.len);
+    }
+    bw_sc_w_str(&w, n->n_props ? ")" : " (no keys are allowed here)");
+    return v_recorded(c);
+}
+
 static bool v_property_name(vctx *c, const bw_sc_node *n, const char *key, size_t klen, const vpath *p,
                             unsigned depth)
 {
@@ -779,6 +909,10 @@ static bool v_property_name(vctx *c, const bw_sc_node *n, const char *key, size_
     json_decref(name);
     if (ok || c->fatal)
         return ok;
+    if (c->col) {
+        vpath kp = {.up = p, .kind = P_KEY, .key = key, .len = klen};
+        return fail_key_name(c, n, key, klen, &kp);
+    }
     bw_sc_wbuf w;
     if (v_begin(c, p, &w)) {
         bw_sc_w_str(&w, "property name ");
@@ -805,7 +939,7 @@ static bool v_member(vctx *c, const bw_sc_node *n, const char *key, size_t klen,
     if (matched || !n->additional)
         return true;
     if (n->additional->boolean == 0)
-        return v_fail(c, kp, "additional property not allowed");
+        return fail_unknown_key(c, n, key, klen, kp);
     return v_node(c, n->additional, v, kp, depth + 1);
 }
 
@@ -828,10 +962,10 @@ static bool v_members(vctx *c, const bw_sc_node *n, const json_t *x, const vpath
 static bool v_object(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p, unsigned depth)
 {
     size_t k = json_object_size(x);
-    if (k < n->min_props)
-        return v_fail(c, p, "has %zu properties, fewer than minProperties %zu", k, n->min_props);
-    if (k > n->max_props)
-        return v_fail(c, p, "has %zu properties, more than maxProperties %zu", k, n->max_props);
+    if (k < n->min_props && !v_fail(c, p, "has %zu properties, fewer than minProperties %zu", k, n->min_props))
+        return false;
+    if (k > n->max_props && !v_fail(c, p, "has %zu properties, more than maxProperties %zu", k, n->max_props))
+        return false;
     if (!v_required(c, n, x, p))
         return false;
     for (size_t i = 0; i < n->n_props; i++) {
@@ -853,6 +987,19 @@ static bool v_object(vctx *c, const bw_sc_node *n, const json_t *x, const vpath 
 
 /* ---- applicators ---- */
 
+/* The combinator's x-message when the schema has one, else the generic reason. */
+static bool fail_combinator(vctx *c, const bw_sc_node *n, const vpath *p, const char *generic)
+{
+    bw_sc_wbuf w;
+    if (v_begin(c, p, &w)) {
+        if (n->x_message.s)
+            bw_sc_w_mem(&w, n->x_message.s, n->x_message.len);
+        else
+            bw_sc_w_str(&w, generic);
+    }
+    return v_recorded(c);
+}
+
 static bool v_any_of(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p, unsigned depth)
 {
     for (size_t i = 0; i < n->any_of.n; i++) {
@@ -861,7 +1008,7 @@ static bool v_any_of(vctx *c, const bw_sc_node *n, const json_t *x, const vpath 
         if (c->fatal)
             return false;
     }
-    return v_fail(c, p, "does not match any schema in anyOf");
+    return fail_combinator(c, n, p, "does not match any schema in anyOf");
 }
 
 static bool v_one_of(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p, unsigned depth)
@@ -871,12 +1018,15 @@ static bool v_one_of(vctx *c, const bw_sc_node *n, const json_t *x, const vpath 
         bool ok = v_probe(c, n->one_of.v[i], x, p, depth + 1);
         if (c->fatal)
             return false;
-        if (ok && first != SIZE_MAX)
-            return v_fail(c, p, "matches more than one schema in oneOf (%zu and %zu)", first, i);
+        if (ok && first != SIZE_MAX) {
+            char why[96];
+            snprintf(why, sizeof why, "matches more than one schema in oneOf (%zu and %zu)", first, i);
+            return fail_combinator(c, n, p, why);
+        }
         if (ok)
             first = i;
     }
-    return first != SIZE_MAX || v_fail(c, p, "does not match any schema in oneOf");
+    return first != SIZE_MAX || fail_combinator(c, n, p, "does not match any schema in oneOf");
 }
 
 static bool v_conditional(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p, unsigned depth)
@@ -903,8 +1053,8 @@ static bool v_applicators(vctx *c, const bw_sc_node *n, const json_t *x, const v
         bool matched = v_probe(c, n->not_s, x, p, depth + 1);
         if (c->fatal)
             return false;
-        if (matched)
-            return v_fail(c, p, "must not match the schema in not");
+        if (matched && !v_fail(c, p, "must not match the schema in not"))
+            return false;
     }
     return !n->if_s || v_conditional(c, n, x, p, depth);
 }
@@ -915,12 +1065,9 @@ static bool v_node(vctx *c, const bw_sc_node *n, const json_t *x, const vpath *p
         return n->boolean == 1 || v_fail(c, p, "no value is allowed here (schema is false)");
     if (depth >= BW_SCHEMA_MAX_DEPTH)
         return v_fatal(c, p, "schema nesting too deep");
-    if (n->types && !v_type(c, n, x, p))
-        return false;
-    if (n->const_val && !v_const(c, n, x, p))
-        return false;
-    if (n->enum_vals && !v_enum(c, n, x, p))
-        return false;
+    if ((n->types && !v_type(c, n, x, p)) || (n->const_val && !v_const(c, n, x, p)) ||
+        (n->enum_vals && !v_enum(c, n, x, p)))
+        return v_recorded(c);
     bool ok = true;
     switch (json_typeof(x)) {
     case JSON_INTEGER:
@@ -944,6 +1091,19 @@ bool bw_schema_validate(const bw_schema *s, const json_t *instance, char *err, s
     /* A guard hit inside a probe must never end as success, whatever the probes around it concluded. */
     bool ok = v_node(&c, s->root, instance, &root, 0);
     return ok && !c.fatal;
+}
+
+size_t bw_schema_validate_all(const bw_schema *s, const json_t *instance, bw_schema_error_fn each, void *ctx,
+                              size_t max_errors)
+{
+    if (!s || !instance || !each || max_errors == 0)
+        return 0;
+    collector col = {.each = each, .ctx = ctx, .max = max_errors};
+    vctx c = {.s = s, .col = &col};
+    vpath root = {.kind = P_ROOT};
+    v_node(&c, s->root, instance, &root, 0);
+    col_flush(&col);
+    return col.n;
 }
 
 /* ---- defaults ---- */

@@ -38,6 +38,26 @@ void bw_schema_free(bw_schema *s);
  * returned rather than overflowing the stack on a deep instance or a $ref cycle (limit 128). */
 bool bw_schema_validate(const bw_schema *s, const json_t *instance, char *err, size_t errlen);
 
+/* One failure found by bw_schema_validate_all. Both strings are valid during the callback only. */
+typedef struct bw_schema_error {
+    const char *pointer; /* RFC 6901 JSON pointer to the failing instance location: "" (root), "/tools/0/name" */
+    const char *message; /* the reason, without a path, e.g. "expected string, got integer" */
+    bool at_key;         /* the failure concerns the member's name at `pointer`, not its value: an unknown key
+                          * ("unknown key 'foo' (expected one of: a, b)") or a key rejected by propertyNames */
+} bw_schema_error;
+
+typedef void (*bw_schema_error_fn)(void *ctx, const bw_schema_error *e);
+
+/* Validates like bw_schema_validate but reports every failure instead of the first: validation goes on across
+ * sibling properties, array items and keywords. Per value, a wrong type, const or enum is reported alone (the
+ * keywords that follow would only repeat it). Inside anyOf, oneOf, not, if, contains and propertyNames one message
+ * per combinator is reported, as bw_schema_validate does (or the combinator's "x-message" annotation). Additional
+ * properties read "unknown key 'foo' (expected one of: a, b, c)" with at_key set.
+ * Calls each(ctx, error) per failure, in instance order, at most max_errors times (then validation stops).
+ * Returns the number of failures reported (0: valid). Reentrant; for configuration files, not the hot path. */
+size_t bw_schema_validate_all(const bw_schema *s, const json_t *instance, bw_schema_error_fn each, void *ctx,
+                              size_t max_errors);
+
 /* Fill missing top-level object properties of `instance` from `properties.<name>.default` (deep copy). Used to
  * apply defaults to tool arguments before the handler runs. No-op when the schema has none or instance is not an
  * object. Properties reached through a top-level $ref or allOf also contribute; the first default found wins.

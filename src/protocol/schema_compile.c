@@ -386,6 +386,17 @@ static bool kw_format(cctx *c, bw_sc_node *n, const kw_entry *e, const json_t *o
     return true;
 }
 
+/* x-message: our annotation replacing the generic anyOf/oneOf failure text (see docs/internals/schema.md). */
+static bool kw_message(cctx *c, bw_sc_node *n, const kw_entry *e, const json_t *obj, const json_t *v,
+                       const cpath *p, int depth)
+{
+    (void)e, (void)obj, (void)depth;
+    if (!json_is_string(v) || json_string_length(v) == 0)
+        return cfail(c, p, "x-message must be a non-empty string");
+    n->x_message = (bw_sc_str){json_string_value(v), json_string_length(v)};
+    return true;
+}
+
 static bool kw_ref(cctx *c, bw_sc_node *n, const kw_entry *e, const json_t *obj, const json_t *v,
                    const cpath *p, int depth)
 {
@@ -664,6 +675,7 @@ static const kw_entry keywords[] = {
     {"if", kw_sub, DBOTH, OFF(if_s), false},
     {"then", kw_sub, DBOTH, OFF(then_s), false},
     {"else", kw_sub, DBOTH, OFF(else_s), false},
+    {"x-message", kw_message, DBOTH, 0, false},
 };
 
 static bool compile_keywords(cctx *c, bw_sc_node *n, const json_t *j, const cpath *p, int depth)

@@ -114,6 +114,7 @@ struct bw_sc_node {
     size_t n_dep_required;
     bw_sc_dep_schema *dep_schemas;
     size_t n_dep_schemas;
+    bw_sc_str x_message; /* "x-message": replaces the anyOf/oneOf failure text when set (last: only failures read it) */
 };
 
 struct bw_schema {

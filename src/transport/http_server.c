@@ -621,6 +621,10 @@ static bw_status fill_options(const bw_http_options *in)
         H.o.keepalive_ms = 15000;
     if (H.o.threads <= 0)
         H.o.threads = 2;
+    if (!H.o.tls_cert_pem != !H.o.tls_key_pem) {
+        fprintf(stderr, "bulwark: HTTPS needs both a certificate and a key\n");
+        return BW_E_INVALID_ARG;
+    }
     return BW_OK;
 }
 
@@ -686,6 +690,14 @@ static struct MHD_Daemon *start_daemon(void)
         fprintf(stderr, "bulwark: cannot use listen address '%s' (want an IPv4/IPv6 literal or localhost)\n", H.o.host);
         return NULL;
     }
+    /* HTTPS: libmicrohttpd (GnuTLS) loads the PEM pair at start; the options ride in an array so that plain HTTP
+     * passes none. */
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+    if (H.o.tls_cert_pem) {
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)H.o.tls_key_pem};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)H.o.tls_cert_pem};
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, H.o.port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -693,8 +705,11 @@ static struct MHD_Daemon *start_daemon(void)
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)H.o.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT, H.o.max_connections,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)H.o.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BW_HTTP_CONN_MEMORY,
-        MHD_OPTION_END);
-    if (!d)
+        MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!d && H.o.tls_cert_pem)
+        fprintf(stderr, "bulwark: cannot serve HTTPS on %s:%u (is the certificate/key pair valid and does it match?)\n",
+                H.o.host, (unsigned)H.o.port);
+    else if (!d)
         fprintf(stderr, "bulwark: cannot listen on %s:%u: %s\n", H.o.host, (unsigned)H.o.port, strerror(errno));
     return d;
 }
@@ -705,7 +720,8 @@ static void announce(struct MHD_Daemon *d)
     unsigned port = info ? info->port : H.o.port;
     char url[128];
     bool v6 = strchr(H.o.host, ':') != NULL && H.o.host[0] != '[';
-    snprintf(url, sizeof url, "http://%s%s%s:%u/mcp", v6 ? "[" : "", H.o.host, v6 ? "]" : "", port);
+    snprintf(url, sizeof url, "%s://%s%s%s:%u/mcp", H.o.tls_cert_pem ? "https" : "http", v6 ? "[" : "", H.o.host,
+             v6 ? "]" : "", port);
     if (H.o.on_ready)
         H.o.on_ready(url, H.o.user);
 }

@@ -1,0 +1,290 @@
+/* The application builder: walks the validated configuration in a fixed order and hands each entry to the provider
+ * that serves it. Cross-entry checks that no single provider can make (duplicate names and URIs) live here. */
+#include "config/app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/bulwark.h"
+#include "config/app_http.h"
+#include "config/load.h"
+#include "protocol/server_internal.h"
+#include "providers/exec.h"
+#include "providers/files.h"
+#include "providers/http_provider.h"
+#include "providers/prompts.h"
+#include "providers/sql.h"
+
+struct bw_app {
+    bw_config *cfg;
+    bw_server *srv;
+    bw_build *build;
+    bw_app_transport transport;
+    bw_app_http http;
+    size_t databases;
+};
+
+static const char *str_at(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static int int_at(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return v ? (int)json_integer_value(v) : 0;
+}
+
+/* ---- duplicate names ---- */
+
+/* Names already used in one list (tools, prompts, resource URIs, template URIs): name -> line of the first. */
+static bool first_use(bw_build *b, const bw_config *cfg, json_t *seen, const json_t *name_node, const char *what)
+{
+    const char *name = json_string_value(name_node);
+    int line = 0, col = 0;
+    bw_config_locate(cfg, name_node, &line, &col);
+    const json_t *first = json_object_get(seen, name);
+    if (first) {
+        bw_build_error(b, name_node, "duplicate %s '%s' (first defined at line %d)", what, name,
+                       (int)json_integer_value(first));
+        return false;
+    }
+    if (json_object_set_new(seen, name, json_integer(line)) != 0)
+        bw_build_error(b, name_node, "out of memory");
+    return true;
+}
+
+/* ---- sections ---- */
+
+static bw_server *new_server(const json_t *s)
+{
+    const char *version = str_at(s, "version");
+    bw_server_info info = {
+        .name = str_at(s, "name"),
+        .version = version ? version : bw_version(),
+        .title = str_at(s, "title"),
+        .description = str_at(s, "description"),
+        .website_url = str_at(s, "website_url"),
+        .instructions = str_at(s, "instructions"),
+    };
+    return bw_server_new(&info);
+}
+
+static void apply_limits(bw_app *app, const json_t *l)
+{
+    if (!l)
+        return;
+    /* Absent keys stay 0, which bw_server_set_limits takes as "the default" (the schema documents the same). */
+    bw_limits lim = {
+        .max_message_bytes = (size_t)int_at(l, "max_message_bytes"),
+        .max_depth = int_at(l, "max_depth"),
+        .page_size = int_at(l, "page_size"),
+        .workers = int_at(l, "workers"),
+        .queue_depth = int_at(l, "queue_depth"),
+        .max_in_flight = int_at(l, "max_in_flight"),
+        .request_timeout_ms = int_at(l, "request_timeout_ms"),
+        .client_request_timeout_ms = int_at(l, "client_request_timeout_ms"),
+        .shutdown_grace_ms = int_at(l, "shutdown_grace_ms"),
+    };
+    if (bw_server_set_limits(app->srv, &lim) != BW_OK)
+        bw_build_error(app->build, l, "limits: a value is outside the range the server accepts");
+}
+
+static void transports(bw_app *app, const json_t *t)
+{
+    app->transport = !strcmp(str_at(t, "default") ? str_at(t, "default") : "stdio", "http") ? BW_APP_HTTP
+                                                                                              : BW_APP_STDIO;
+    bw_app_http_build(app->build, json_object_get(t, "http"), &app->http);
+}
+
+static void databases(bw_app *app, const json_t *dbs)
+{
+    const char *name;
+    json_t *cfg;
+    json_object_foreach((json_t *)dbs, name, cfg)
+    {
+        bw_sql_db *db = bw_sql_db_open(app->build, name, cfg);
+        if (!db)
+            continue;
+        if (bw_build_add_database(app->build, name, db) != BW_OK)
+            bw_build_error(app->build, cfg, "out of memory");
+        else
+            app->databases++;
+    }
+}
+
+static void provider_done(bw_app *app, const json_t *entry, bw_status st);
+
+/* Registers a compiled tool; the server's reason (e.g. an invalid inputSchema) goes to the node it is about. */
+static void add_tool(bw_app *app, const json_t *tool, const bw_tool_def *def)
+{
+    char err[512];
+    if (bw_server_add_tool(app->srv, def, err, sizeof err) == BW_OK)
+        return;
+    const json_t *at = tool;
+    if (strstr(err, "inputSchema") && json_object_get(tool, "input_schema"))
+        at = json_object_get(tool, "input_schema");
+    else if (strstr(err, "outputSchema") && json_object_get(tool, "output_schema"))
+        at = json_object_get(tool, "output_schema");
+    bw_build_error(app->build, at, "%s", err);
+}
+
+static void tool(bw_app *app, const json_t *t)
+{
+    bw_tool_def def = {
+        .name = str_at(t, "name"),
+        .title = str_at(t, "title"),
+        .description = str_at(t, "description"),
+        .input_schema = json_object_get(t, "input_schema"),
+        .output_schema = json_object_get(t, "output_schema"),
+        .annotations = json_object_get(t, "annotations"),
+    };
+    const json_t *section;
+    bw_status st;
+    if ((section = json_object_get(t, "sql")))
+        st = bw_sql_tool_build(app->build, t, section, &def);
+    else if ((section = json_object_get(t, "http")))
+        st = bw_http_tool_build(app->build, t, section, &def);
+    else if ((section = json_object_get(t, "exec")))
+        st = bw_exec_tool_build(app->build, t, section, &def);
+    else
+        return; /* the schema has reported it */
+    if (st == BW_OK)
+        add_tool(app, t, &def);
+    else
+        provider_done(app, t, st);
+}
+
+/* Runs build(entry) for every entry of a list whose `key` is not a duplicate. */
+static void each_entry(bw_app *app, const json_t *list, const char *key, const char *what,
+                       void (*build)(bw_app *app, const json_t *entry, void *ctx), void *ctx)
+{
+    json_t *seen = json_object();
+    if (!seen) {
+        bw_build_error(app->build, list, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *entry = json_array_get(list, i);
+        if (first_use(app->build, app->cfg, seen, json_object_get(entry, key), what))
+            build(app, entry, ctx);
+    }
+    json_decref(seen);
+}
+
+static void build_tool(bw_app *app, const json_t *entry, void *ctx)
+{
+    (void)ctx;
+    tool(app, entry);
+}
+
+/* Providers report their failures; this makes sure a failure they did not report still fails the build. */
+static void provider_done(bw_app *app, const json_t *entry, bw_status st)
+{
+    if (st != BW_OK && !bw_build_failed(app->build))
+        bw_build_error(app->build, entry, "this entry could not be built (%s)", bw_status_str(st));
+}
+
+static void build_resource(bw_app *app, const json_t *entry, void *cat)
+{
+    provider_done(app, entry, bw_files_resource_build(app->build, cat, entry));
+}
+
+static void build_template(bw_app *app, const json_t *entry, void *cat)
+{
+    provider_done(app, entry, bw_files_template_build(app->build, cat, entry));
+}
+
+static void build_prompt(bw_app *app, const json_t *entry, void *cat)
+{
+    provider_done(app, entry, bw_prompt_build(app->build, cat, entry));
+}
+
+static void build_all(bw_app *app)
+{
+    const json_t *root = bw_config_root(app->cfg);
+    apply_limits(app, json_object_get(root, "limits"));
+    transports(app, json_object_get(root, "transports"));
+    databases(app, json_object_get(root, "databases"));
+    each_entry(app, json_object_get(root, "tools"), "name", "tool name", build_tool, NULL);
+    bw_files_catalog *cat = bw_files_catalog_new(app->build);
+    if (!cat) {
+        bw_build_error(app->build, NULL, "out of memory");
+        return;
+    }
+    each_entry(app, json_object_get(root, "resources"), "uri", "resource URI", build_resource, cat);
+    each_entry(app, json_object_get(root, "resource_templates"), "uri_template", "resource template",
+               build_template, cat);
+    each_entry(app, json_object_get(root, "prompts"), "name", "prompt name", build_prompt, cat);
+}
+
+/* ---- lifecycle ---- */
+
+void bw_app_free(bw_app *app)
+{
+    if (!app)
+        return;
+    /* Handlers point into provider state owned by the build context: the server goes first. */
+    bw_server_free(app->srv);
+    bw_build_free(app->build);
+    bw_app_http_clear(&app->http);
+    bw_config_free(app->cfg);
+    free(app);
+}
+
+bw_app *bw_app_build(const char *path, bw_build_mode mode, bw_diag *diag)
+{
+    bw_app *app = calloc(1, sizeof *app);
+    if (!app) {
+        bw_diag_add(diag, true, path, 0, 0, "out of memory");
+        return NULL;
+    }
+    app->cfg = bw_config_load(path, diag);
+    if (!app->cfg) {
+        bw_app_free(app);
+        return NULL;
+    }
+    const json_t *root = bw_config_root(app->cfg);
+    app->srv = new_server(json_object_get(root, "server"));
+    app->build = app->srv ? bw_build_new(app->srv, diag, mode, bw_config_name(app->cfg), bw_config_dir(app->cfg),
+                                         bw_config_locate, app->cfg)
+                          : NULL;
+    if (!app->build) {
+        bw_diag_add(diag, true, path, 0, 0, "out of memory");
+        bw_app_free(app);
+        return NULL;
+    }
+    build_all(app);
+    if (bw_build_failed(app->build)) {
+        bw_app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+bw_server *bw_app_server(const bw_app *app)
+{
+    return app->srv;
+}
+
+bw_app_transport bw_app_default_transport(const bw_app *app)
+{
+    return app->transport;
+}
+
+const bw_http_options *bw_app_http_options(const bw_app *app)
+{
+    return &app->http.opts;
+}
+
+bw_app_counts bw_app_counts_of(const bw_app *app)
+{
+    bw_registry *reg = &app->srv->reg;
+    return (bw_app_counts){
+        .tools = bw_registry_count(reg, BW_KIND_TOOL),
+        .resources = bw_registry_count(reg, BW_KIND_RESOURCE),
+        .resource_templates = bw_registry_count(reg, BW_KIND_TEMPLATE),
+        .prompts = bw_registry_count(reg, BW_KIND_PROMPT),
+        .databases = app->databases,
+    };
+}
