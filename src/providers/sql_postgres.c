@@ -199,6 +199,15 @@ static bw_status collect(pg_conn *c, bw_sql_ctx *ctx, bw_status sent, result_fn 
         if (!r)
             break;
         ExecStatusType es = PQresultStatus(r);
+        if (es == PGRES_COPY_OUT || es == PGRES_COPY_IN || es == PGRES_COPY_BOTH) {
+            /* libpq would return this state on every PQgetResult: the command cannot be finished, so the
+             * connection is dropped. */
+            PQclear(r);
+            c->broken = true;
+            if (st == BW_OK)
+                snprintf(ctx->err, sizeof ctx->err, "COPY to or from the client is not supported");
+            return st == BW_OK ? BW_E_TOOL : st;
+        }
         if (st == BW_OK && (es == PGRES_FATAL_ERROR || es == PGRES_BAD_RESPONSE || es == PGRES_NONFATAL_ERROR))
             st = es == PGRES_NONFATAL_ERROR ? BW_OK : result_error(c, ctx, r);
         else if (st == BW_OK && fn)
@@ -405,10 +414,21 @@ static bool is_write_tag(const char *tag)
     return false;
 }
 
+/* What a query reports. Anything else from client SQL (PREPARE, DEALLOCATE, COMMIT, SET ...) may have changed the
+ * session beyond the reach of the ROLLBACK, e.g. replaced a cached prepared statement of a writing tool. */
+static bool is_query_tag(const char *tag)
+{
+    static const char *const queries[] = {"SELECT", "SHOW", "EXPLAIN", NULL};
+    for (const char *const *q = queries; *q; q++) {
+        size_t n = strlen(*q);
+        if (!strncmp(tag, *q, n) && (tag[n] == ' ' || tag[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
 static bw_status on_rows(pg_conn *c, bw_sql_ctx *ctx, PGresult *r, void *arg)
 {
-    (void)c;
-    (void)ctx;
     rows_state *rs = arg;
     bw_sql_exec *ex = rs->ex;
     ExecStatusType es = PQresultStatus(r);
@@ -419,6 +439,12 @@ static bw_status on_rows(pg_conn *c, bw_sql_ctx *ctx, PGresult *r, void *arg)
         return add_row(rs, r);
     if (es == PGRES_TUPLES_OK || es == PGRES_COMMAND_OK) {
         const char *tag = PQcmdStatus(r);
+        if (ex->client && !is_query_tag(tag)) {
+            c->broken = true; /* the pool discards the connection, and the session with it */
+            snprintf(ctx->err, sizeof ctx->err, "this tool runs read-only queries only; the statement would "
+                                                "change the session");
+            return BW_E_TOOL;
+        }
         ex->writes = ex->writes || is_write_tag(tag);
         const char *n = PQcmdTuples(r);
         if (is_write_tag(tag) && *n)

@@ -342,9 +342,8 @@ static json_t *column_names(sqlite3_stmt *st)
     return cols;
 }
 
-static bw_status sq_exec(void *vc, bw_sql_ctx *ctx, bw_sql_exec *ex)
+static bw_status exec_stmt(sq_conn *c, bw_sql_ctx *ctx, bw_sql_exec *ex)
 {
-    sq_conn *c = vc;
     sqlite3_stmt *st = NULL;
     bool cached;
     bw_status status = get_stmt(c, ctx, ex, &st, &cached);
@@ -368,6 +367,21 @@ static bw_status sq_exec(void *vc, bw_sql_ctx *ctx, bw_sql_exec *ex)
     sqlite3_clear_bindings(st);
     if (!cached)
         sqlite3_finalize(st);
+    return status;
+}
+
+/* Largest string or blob a client-written query may build: the result is capped far below this anyway, and
+ * without it `SELECT randomblob(1e9)` would allocate a gigabyte (and more for its base64) per call. */
+#define CLIENT_MAX_VALUE_BYTES (16 * 1024 * 1024)
+
+static bw_status sq_exec(void *vc, bw_sql_ctx *ctx, bw_sql_exec *ex)
+{
+    sq_conn *c = vc;
+    if (!ex->client)
+        return exec_stmt(c, ctx, ex);
+    int before = sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH, CLIENT_MAX_VALUE_BYTES);
+    bw_status status = exec_stmt(c, ctx, ex);
+    sqlite3_limit(c->db, SQLITE_LIMIT_LENGTH, before);
     return status;
 }
 

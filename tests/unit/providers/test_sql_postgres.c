@@ -181,6 +181,40 @@ static void read_only_refuses_writes(void **state)
     fx_free(&f);
 }
 
+/* Client SQL that changes the session outside its transaction (PREPARE and DEALLOCATE survive ROLLBACK) must not
+ * reach later calls on the pooled connection: a client must not swap a configured writing statement for its own. */
+static void client_sql_cannot_change_the_session(void **state)
+{
+    (void)state;
+    fx f;
+    pg(&f, json_pack("{s:i}", "max", 1));
+    assert_int_equal(fx_tool(&f, "add", schema_of("{\"name\":{\"type\":\"string\"}}"),
+                             json_pack("{s:s,s:b,s:s}", "database", "pg", "read_only", 0, "statement",
+                                       "INSERT INTO items (name) VALUES (:name)")),
+                     BW_OK);
+    assert_int_equal(fx_tool(&f, "query", schema_of("{\"q\":{\"type\":\"string\"}}"),
+                             json_pack("{s:s,s:s}", "database", "pg", "query_argument", "q")),
+                     BW_OK);
+    fx_start(&f);
+    json_decref(fx_call_ok(&f, "add", json_pack("{s:s}", "name", "a"))); /* prepares bw_1 on the connection */
+    static const char *const swap[] = {"DEALLOCATE bw_1",
+                                       "PREPARE bw_1(text) AS UPDATE items SET qty = 666 WHERE $1 IS NOT NULL",
+                                       "COPY items TO STDOUT"};
+    for (size_t i = 0; i < sizeof swap / sizeof *swap; i++)
+        free(fx_call_error(&f, "query", json_pack("{s:s}", "q", swap[i])));
+    json_decref(fx_call_ok(&f, "add", json_pack("{s:s}", "name", "b")));
+    assert_psql("SELECT string_agg(name || '=' || qty, ',' ORDER BY name) FROM items", "a=0,b=0");
+    /* A refused statement says why, and a plain query still runs afterwards. */
+    char *err = fx_call_error(&f, "query", json_pack("{s:s}", "q", "PREPARE p AS SELECT 1"));
+    assert_string_equal(err, "database 'pg': this tool runs read-only queries only; the statement would change "
+                             "the session");
+    free(err);
+    json_t *sc = fx_call_ok(&f, "query", json_pack("{s:s}", "q", "SELECT count(*)::int AS n FROM items"));
+    assert_json(sc, "{\"rows\":[{\"n\":2}],\"row_count\":1,\"truncated\":false}");
+    json_decref(sc);
+    fx_free(&f);
+}
+
 static void statement_timeout(void **state)
 {
     (void)state;
@@ -299,6 +333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(typed_values, setup),
         cmocka_unit_test_setup(writes_and_injection, setup),
         cmocka_unit_test_setup(read_only_refuses_writes, setup),
+        cmocka_unit_test_setup(client_sql_cannot_change_the_session, setup),
         cmocka_unit_test_setup(statement_timeout, setup),
         cmocka_unit_test_setup(cancellation_stops_the_statement, setup),
         cmocka_unit_test_setup(pool_recovers_after_restart, setup),

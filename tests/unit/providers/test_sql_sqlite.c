@@ -142,6 +142,8 @@ static void client_sql_cannot_write(void **state)
         {"BEGIN", "database 'shop': this tool runs read-only queries only; the statement would change the "
                   "database or its session"},
         {"SELECT * FROM nope", "database 'shop': no such table: nope"},
+        /* A value larger than a client query may build (16 MiB): refused before a gigabyte is allocated. */
+        {"SELECT length(randomblob(1000000000))", "database 'shop': string or blob too big"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         char *err = fx_call_error(&f, "query", json_pack("{s:s}", "query", refused[i].sql));
