@@ -15,6 +15,7 @@
 #include "providers/exec_argv.h"
 #include "providers/exec_run.h"
 #include "providers/template.h"
+#include "providers/tool_error.h"
 
 #define EXCERPT_BYTES 1024
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -34,23 +35,6 @@ typedef struct exec_tool {
 } exec_tool;
 
 /* ---------------------------------------------------------------- calls */
-
-static bw_status fail(bw_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bw_status fail(bw_call *call, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    bw_buf clean;
-    bw_buf_init(&clean, sizeof msg * 3);
-    bw_status st = bw_utf8_sanitize(msg, strlen(msg), &clean);
-    if (st == BW_OK)
-        st = bw_result_set_error(bw_call_result(call), clean.data ? clean.data : "");
-    bw_buf_free(&clean);
-    return st;
-}
 
 /* A JSON string of bytes from the program: invalid UTF-8 becomes U+FFFD. NULL on allocation failure. */
 static json_t *text_json(const bw_buf *b)
@@ -92,7 +76,7 @@ static bw_status json_success(bw_call *call, const bw_exec_outcome *o)
     json_error_t je;
     json_t *v = json_loadb(o->out.data ? o->out.data : "", o->out.len, JSON_DECODE_ANY, &je);
     if (!v)
-        return fail(call, "stdout is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        return bw_tool_fail(call, "stdout is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_t *structured = json_is_object(v) ? json_incref(v) : json_pack("{s:O}", "result", v);
     bw_result *r = bw_call_result(call);
@@ -123,16 +107,16 @@ static bw_status map_outcome(bw_call *call, const exec_tool *t, int64_t timeout_
     char head[128];
     switch (o->end) {
     case BW_EXEC_SPAWN_FAILED:
-        return fail(call, "could not start %s: %s", t->path,
+        return bw_tool_fail(call, "could not start %s: %s", t->path,
                     strerrordesc_np(o->code) ? strerrordesc_np(o->code) : "unknown error");
     case BW_EXEC_TIMED_OUT:
-        return fail(call, "timed out after %lld ms", (long long)timeout_ms);
+        return bw_tool_fail(call, "timed out after %lld ms", (long long)timeout_ms);
     case BW_EXEC_CANCELLED:
         if (bw_call_remaining_ms(call) == 0)
-            return fail(call, "timed out after %lld ms (the call's deadline)", (long long)timeout_ms);
-        return fail(call, "cancelled");
+            return bw_tool_fail(call, "timed out after %lld ms (the call's deadline)", (long long)timeout_ms);
+        return bw_tool_fail(call, "cancelled");
     case BW_EXEC_TOO_MUCH_OUTPUT:
-        return fail(call, "%s larger than %zu bytes (max_output_bytes): the program was killed", o->stream,
+        return bw_tool_fail(call, "%s larger than %zu bytes (max_output_bytes): the program was killed", o->stream,
                     t->max_output_bytes);
     case BW_EXEC_SIGNALED:
         snprintf(head, sizeof head, "killed by signal %d (SIG%s)", o->code,
@@ -142,7 +126,7 @@ static bw_status map_outcome(bw_call *call, const exec_tool *t, int64_t timeout_
         break;
     }
     if (o->code < 0)
-        return fail(call, "the program's exit status is unknown (it was reaped outside the exec provider)");
+        return bw_tool_fail(call, "the program's exit status is unknown (it was reaped outside the exec provider)");
     if (o->code != 0) {
         snprintf(head, sizeof head, "exit status %d", o->code);
         return fail_with_tail(call, head, o->err.len ? &o->err : &o->out);
@@ -184,7 +168,7 @@ static bw_status exec_handler(bw_call *call, const json_t *args, void *user)
     bw_argv argv;
     bw_status st = bw_argv_render(t->arg0, t->args, args, &argv, err, sizeof err);
     if (st == BW_E_INVALID_ARG || st == BW_E_LIMIT)
-        return fail(call, "%s", err);
+        return bw_tool_fail(call, "%s", err);
     if (st != BW_OK)
         return st;
     int64_t left = bw_call_remaining_ms(call);
@@ -194,7 +178,7 @@ static bw_status exec_handler(bw_call *call, const json_t *args, void *user)
                          .kill_grace_ms = t->kill_grace_ms, .max_output_bytes = t->max_output_bytes};
     st = stdin_text(t, args, &owned, &spec.stdin_data, &spec.stdin_len);
     if (st == BW_OK && timeout_ms <= 0)
-        st = fail(call, "not started: the call's deadline has passed");
+        st = bw_tool_fail(call, "not started: the call's deadline has passed");
     else if (st == BW_OK) {
         bw_exec_outcome o;
         bw_exec_outcome_init(&o, t->max_output_bytes);

@@ -17,6 +17,7 @@
 #include "providers/http_response.h"
 #include "providers/http_url.h"
 #include "providers/template.h"
+#include "providers/tool_error.h"
 
 #define URL_MAX_BYTES 65536
 #define HEADER_MAX_BYTES 16384
@@ -39,24 +40,6 @@ typedef struct http_tool {
 
 /* ---------------------------------------------------------------- calls */
 
-/* Sets a tool error (isError) with a formatted message. The text never holds header values or the body. */
-static bw_status fail(bw_call *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bw_status fail(bw_call *call, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    bw_buf clean;
-    bw_buf_init(&clean, sizeof msg * 3);
-    bw_status st = bw_utf8_sanitize(msg, strlen(msg), &clean);
-    if (st == BW_OK)
-        st = bw_result_set_error(bw_call_result(call), clean.data ? clean.data : "");
-    bw_buf_free(&clean);
-    return st;
-}
-
 /* Appends "?name=value" / "&name=value" for each query parameter whose arguments are all present. */
 static bw_status append_query(bw_call *call, const http_tool *t, const json_t *args, bw_buf *url, bool *failed)
 {
@@ -76,7 +59,7 @@ static bw_status append_query(bw_call *call, const http_tool *t, const json_t *a
         }
         if (st == BW_E_INVALID_ARG) {
             *failed = true;
-            st = fail(call, "argument '%s' must be a string, number or boolean to be used in query parameter '%s'",
+            st = bw_tool_fail(call, "argument '%s' must be a string, number or boolean to be used in query parameter '%s'",
                       var, name);
             break;
         }
@@ -103,15 +86,15 @@ static bw_status build_url(bw_call *call, const http_tool *t, const json_t *args
     bw_status st = bw_url_tpl_expand(t->url, args, true, url, var, sizeof var);
     if (st == BW_E_NOT_FOUND || st == BW_E_INVALID_ARG) {
         *failed = true;
-        return st == BW_E_NOT_FOUND ? fail(call, "missing argument '%s' (needed for the URL)", var)
-                                    : fail(call, "argument '%s' must be a string, number or boolean to be used in "
+        return st == BW_E_NOT_FOUND ? bw_tool_fail(call, "missing argument '%s' (needed for the URL)", var)
+                                    : bw_tool_fail(call, "argument '%s' must be a string, number or boolean to be used in "
                                                  "the URL", var);
     }
     if (st == BW_OK)
         st = append_query(call, t, args, url, failed);
     if (st == BW_E_LIMIT) {
         *failed = true;
-        return fail(call, "the request URL would be longer than %d bytes", URL_MAX_BYTES);
+        return bw_tool_fail(call, "the request URL would be longer than %d bytes", URL_MAX_BYTES);
     }
     return st;
 }
@@ -168,9 +151,9 @@ static bw_status build_headers(bw_call *call, const http_tool *t, const json_t *
         st = bw_tpl_render(json_string_value(tpl), args, &value, &missing);
         if (st == BW_E_LIMIT || (st == BW_OK && !header_value_ok(&value))) {
             *failed = true;
-            st = st == BW_E_LIMIT ? fail(call, "header %s: the value would be longer than %d bytes", name,
+            st = st == BW_E_LIMIT ? bw_tool_fail(call, "header %s: the value would be longer than %d bytes", name,
                                          HEADER_MAX_BYTES)
-                                  : fail(call, "header %s: the value contains a line break or another control "
+                                  : bw_tool_fail(call, "header %s: the value contains a line break or another control "
                                                "character", name);
             break;
         }
@@ -201,15 +184,15 @@ static bw_status transfer_error(bw_call *call, const http_tool *t, bw_http_outco
 {
     switch (outcome) {
     case BW_HTTP_TOO_LARGE:
-        return fail(call, "response larger than %zu bytes (max_response_bytes)", t->max_response_bytes);
+        return bw_tool_fail(call, "response larger than %zu bytes (max_response_bytes)", t->max_response_bytes);
     case BW_HTTP_TIMEOUT:
-        return fail(call, "HTTP request timed out after %ld ms", timeout_ms);
+        return bw_tool_fail(call, "HTTP request timed out after %ld ms", timeout_ms);
     case BW_HTTP_CANCELLED:
         if (bw_call_remaining_ms(call) == 0)
-            return fail(call, "HTTP request timed out after %ld ms (the call's deadline)", timeout_ms);
-        return fail(call, "HTTP request cancelled");
+            return bw_tool_fail(call, "HTTP request timed out after %ld ms (the call's deadline)", timeout_ms);
+        return bw_tool_fail(call, "HTTP request cancelled");
     default:
-        return fail(call, "HTTP request failed: %s", resp->error);
+        return bw_tool_fail(call, "HTTP request failed: %s", resp->error);
     }
 }
 
@@ -217,7 +200,7 @@ static bw_status transfer(bw_call *call, const http_tool *t, bw_http_request *re
 {
     int64_t left = bw_call_remaining_ms(call);
     if (left <= 0)
-        return fail(call, "HTTP request not sent: the call's deadline has passed");
+        return bw_tool_fail(call, "HTTP request not sent: the call's deadline has passed");
     req->timeout_ms = left < t->timeout_ms ? (long)left : t->timeout_ms;
     req->connect_timeout_ms = t->connect_timeout_ms < req->timeout_ms ? t->connect_timeout_ms : req->timeout_ms;
     bw_http_response resp;
