@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bulwarkBin, runCommand, killAllSpawned } from '../lib/raw-stdio.mjs';
+import { checkConfigIn, TOOLS_HEAD } from '../lib/config.mjs';
 
 let tmp;
 before(() => {
@@ -18,12 +19,8 @@ before(() => {
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 after(killAllSpawned);
 
-async function check(name, yaml) {
-  fs.writeFileSync(path.join(tmp, name), yaml);
-  return runCommand(bulwarkBin(), ['check', '-c', name], { cwd: tmp });
-}
-
-const HEAD = 'server:\n  name: bad\n  version: "1"\ntools:\n';
+const check = (name, yaml) => checkConfigIn(tmp, name, yaml);
+const HEAD = TOOLS_HEAD;
 
 describe('bulwark check -c: exec tools', () => {
   test('every mistake is reported at its node', async () => {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../support/harness.h"
+#include "../support/provider_tool.h"
 #include "config/build.h"
 #include "config/diag.h"
 #include "providers/http_provider.h"
@@ -279,37 +280,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static json_t *parse(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, 0, &je);
-    if (!j)
-        fail_msg("test JSON does not parse: %s (%s)", text, je.text);
-    return j;
-}
-
 /* Builds tool `name` from a JSON tool entry with "%PORT%" replaced by the test server's port. */
 static bw_status build_tool(fixture *f, const char *entry_fmt)
 {
-    char text[4096], port[16];
+    char port[16];
     snprintf(port, sizeof port, "%d", f->http->port);
-    const char *at = strstr(entry_fmt, "%PORT%");
-    if (at)
-        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - entry_fmt), entry_fmt, port, at + 6);
-    else
-        snprintf(text, sizeof text, "%s", entry_fmt);
-    json_t *tool = parse(text);
-    bw_tool_def def = {.name = json_string_value(json_object_get(tool, "name")),
-                       .input_schema = json_object_get(tool, "input_schema")};
-    bw_status st = bw_http_tool_build(f->b, tool, json_object_get(tool, "http"), &def);
-    if (st == BW_OK) {
-        char err[256];
-        st = bw_server_add_tool(f->srv, &def, err, sizeof err);
-        if (st != BW_OK)
-            fail_msg("add_tool: %s", err);
-    }
-    json_decref(tool);
-    return st;
+    return support_build_tool(f->b, f->srv, bw_http_tool_build, "http", entry_fmt, "%PORT%", port);
 }
 
 static void start(fixture *f)
@@ -321,7 +297,7 @@ static void start(fixture *f)
 /* Calls the tool; returns the result object (caller frees). */
 static json_t *call(fixture *f, const char *name, const char *args)
 {
-    json_t *resp = harness_call_tool(f->h, name, parse(args));
+    json_t *resp = harness_call_tool(f->h, name, support_parse(args));
     assert_non_null(resp);
     json_t *result = json_incref(json_object_get(resp, "result"));
     if (!result)
