@@ -11,9 +11,12 @@ extern const char everything_wav_b64[];
 /* true: register echo without BW_TOOL_NONBLOCKING, so it runs on the worker pool (for benchmarks). */
 extern bool everything_echo_on_workers;
 
+int everything_add_modern_tools(bw_server *srv);
 int everything_add_tools(bw_server *srv);
 int everything_add_client_tools(bw_server *srv);
+int everything_add_tasks_tools(bw_server *srv);
 int everything_add_resources(bw_server *srv);
 int everything_add_prompts(bw_server *srv);
+int everything_add_skills(bw_server *srv);
 
 #endif

@@ -29,6 +29,10 @@ static const char usage[] =
     "  --max-depth N              deepest accepted JSON nesting (default 64)\n"
     "  --request-timeout-ms N     deadline of each request (default 60000)\n"
     "  --echo-on-workers          run echo on the worker pool instead of inline (it is BW_TOOL_NONBLOCKING)\n"
+    "  --state-key KEY            seal 2026-07-28 requestState with KEY (32 bytes as 64 hex or base64); give it\n"
+    "                             twice for rotation: the current key, then the previous one (default: a random\n"
+    "                             key per process)\n"
+    "  --state-ttl-ms N           how long a sealed requestState stays valid (default 600000)\n"
     "  --version                  print the version and exit\n"
     "  -h, --help                 print this help and exit\n";
 
@@ -50,6 +54,9 @@ typedef struct run_opts {
     bw_http_options http;
     const char *listen;
     char host[256];
+    const char *state_keys[3];   /* current, previous, NULL */
+    int n_state_keys;
+    int state_ttl_ms;
 } run_opts;
 
 static int parse_http(int argc, char **argv, int *i, run_opts *o, int *rc)
@@ -88,6 +95,20 @@ static int parse_args(int argc, char **argv, run_opts *o)
         long v = 0;
         if (!strcmp(a, "--stdio"))
             continue;
+        if (!strcmp(a, "--state-key")) {
+            if (i + 1 >= argc || o->n_state_keys == 2) {
+                fprintf(stderr, "bulwark-everything: --state-key needs a key, and at most two are accepted\n");
+                return -1;
+            }
+            o->state_keys[o->n_state_keys++] = argv[++i];
+            continue;
+        }
+        if (!strcmp(a, "--state-ttl-ms")) {
+            if (parse_int(a, i + 1 < argc ? argv[++i] : NULL, INT_MAX, &v))
+                return -1;
+            o->state_ttl_ms = (int)v;
+            continue;
+        }
         if (!strcmp(a, "--echo-on-workers")) {
             everything_echo_on_workers = true;
             continue;
@@ -154,8 +175,17 @@ int main(int argc, char **argv)
         .instructions = "Fixture server: tools, resources and prompts named test_* are conformance fixtures.",
     };
     bw_server *srv = bw_server_new(&info);
-    if (!srv || bw_server_set_limits(srv, &o.lim) || everything_add_tools(srv) || everything_add_client_tools(srv) ||
-        everything_add_resources(srv) || everything_add_prompts(srv)) {
+    char err[200] = "";
+    if (srv && (o.n_state_keys || o.state_ttl_ms) &&
+        bw_server_set_state_keys(srv, o.n_state_keys ? o.state_keys : NULL, o.state_ttl_ms, err, sizeof err)) {
+        fprintf(stderr, "bulwark-everything: --state-key: %s\n", err);
+        bw_server_free(srv);
+        return 2;
+    }
+    if (!srv || bw_server_set_limits(srv, &o.lim) || everything_add_modern_tools(srv) ||
+        everything_add_tools(srv) || everything_add_client_tools(srv) ||
+        everything_add_tasks_tools(srv) ||
+        everything_add_resources(srv) || everything_add_prompts(srv) || everything_add_skills(srv)) {
         fprintf(stderr, "bulwark-everything: setting up the server failed\n");
         bw_server_free(srv);
         return 1;

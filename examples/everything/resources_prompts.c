@@ -109,6 +109,25 @@ static bw_status complete(bw_call *call, const json_t *ref, const char *arg, con
     return BW_OK;
 }
 
+/* Needs context from the user first (multi round-trip input on prompts/get). */
+static bw_status input_prompt(bw_call *call, const json_t *args, void *user)
+{
+    (void)args;
+    (void)user;
+    json_t *params = json_pack("{s:s,s:{s:s,s:{s:{s:s}},s:[s]}}", "message", "What context should the prompt use?",
+                               "requestedSchema", "type", "object", "properties", "context", "type", "string",
+                               "required", "context");
+    json_t *res = NULL;
+    bw_status st = bw_call_elicit(call, "user_context", params, 0, &res);
+    if (st)
+        return st;
+    const char *ctx = json_string_value(json_object_get(json_object_get(res, "content"), "context"));
+    char text[600];
+    snprintf(text, sizeof text, "Answer using this context: %.500s", ctx ? ctx : "(none given)");
+    json_decref(res);
+    return bw_result_add_message(bw_call_result(call), "user", bw_content_text(text));
+}
+
 int everything_add_prompts(bw_server *srv)
 {
     static const bw_prompt_arg two[] = {{.name = "arg1", .description = "First argument", .required = true},
@@ -122,6 +141,8 @@ int everything_add_prompts(bw_server *srv)
         {.name = "test_prompt_with_embedded_resource", .description = "A prompt that embeds a resource", .args = res,
          .n_args = 1, .handler = embedded_prompt},
         {.name = "test_prompt_with_image", .description = "A prompt with an image", .handler = image_prompt},
+        {.name = "test_input_required_result_prompt", .description = "A prompt that first asks the user for context",
+         .handler = input_prompt},
     };
     for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
         if (bw_server_add_prompt(srv, &defs[i]) != BW_OK) {

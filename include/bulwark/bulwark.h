@@ -7,6 +7,7 @@
 #include "bulwark/call.h"
 #include "bulwark/stdio.h"
 #include "bulwark/http.h"
+#include "bulwark/skills.h"
 
 #define BW_VERSION "0.1.0"
 

@@ -106,6 +106,41 @@ BW_EXPORT const char *bw_call_error(const bw_call *call);
  * "Invalid params: <message>"). printf-style; truncated to 255 bytes. Handler's thread only. */
 BW_EXPORT void bw_call_set_error(bw_call *call, const char *fmt, ...) BW_PRINTF(2, 3);
 
+/* ---- what the client can do (both eras) ----
+ * In a session-based revision these are the session's (from initialize); in the stateless revision they come with
+ * each request (_meta). Handlers should ask the call, not the session. */
+
+/* The client's capabilities for this request (borrowed; {} when none). */
+BW_EXPORT const json_t *bw_call_client_capabilities(const bw_call *call);
+/* true if the client declared capability `name` ("sampling", "elicitation", "roots", "extensions", ...). */
+BW_EXPORT bool bw_call_client_has(const bw_call *call, const char *name);
+/* The client's clientInfo (borrowed; {} when none). */
+BW_EXPORT const json_t *bw_call_client_info(const bw_call *call);
+/* true for a request of the stateless revision (2026-07-28): no session; client input arrives by retry (MRTR). */
+BW_EXPORT bool bw_call_is_stateless(const bw_call *call);
+/* The W3C trace context the request carried in _meta: an object with string members traceparent, tracestate,
+ * baggage (those present), or NULL. Borrowed. */
+BW_EXPORT const json_t *bw_call_trace_context(const bw_call *call);
+
+/* ---- handler state across rounds (stateless revision) ----
+ * When a handler answers BW_INPUT_REQUIRED it may leave a JSON value of its own; the library seals it into the
+ * requestState (with the answers gathered so far) and hands it back on the retry. The client cannot read or alter
+ * it. Keep it small (the whole state is bounded to ~48 KiB). */
+
+/* Sets the state carried to the retry (stolen; NULL clears). Handler's thread only. */
+BW_EXPORT bw_status bw_call_set_request_state(bw_call *call, json_t *state);
+/* The state the previous round left, or NULL (first round, or legacy era). Borrowed. */
+BW_EXPORT const json_t *bw_call_request_state(const bw_call *call);
+
+/* ---- tasks (2026-07-28 tasks extension) ---- */
+
+/* For a tool registered BW_TOOL_TASK_*|BW_TOOL_TASK_MANUAL: answers the request now with a task handle and goes on
+ * as a task (the client polls tasks/get). From here the handler's progress and log messages are dropped and client
+ * input (bw_call_elicit, ...) parks the task in input_required until tasks/update answers it. BW_OK (also when
+ * already a task); BW_E_UNSUPPORTED when the tool is not task-capable or the client did not declare the extension
+ * (carry on synchronously); BW_E_OVERLOADED when the task store is full. Handler's thread only. */
+BW_EXPORT BW_NODISCARD bw_status bw_call_task_begin(bw_call *call);
+
 /* ---- session facts ---- */
 
 /* The client's declared capabilities object (borrowed; {} when none). */

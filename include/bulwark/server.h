@@ -86,6 +86,15 @@ typedef struct bw_tool_def {
  * session reads nothing else (not even ping or cancellation). Use it for pure functions only. */
 #define BW_TOOL_NONBLOCKING 0x1u
 
+/* The tool may run as a task (tasks extension, 2026-07-28): when the client declares the extension, the call is
+ * answered at once with a task handle and the handler runs on; otherwise it runs as a normal call. */
+#define BW_TOOL_TASK_OPTIONAL 0x2u
+/* The tool runs only as a task: a client without the tasks extension gets error -32021. */
+#define BW_TOOL_TASK_REQUIRED 0x4u
+/* With a TASK flag: the task does not begin before the handler; the handler begins it with bw_call_task_begin
+ * (e.g. after asking the client for input on the original request). */
+#define BW_TOOL_TASK_MANUAL 0x8u
+
 /* Registers a tool. Schemas are compiled now: an invalid schema fails with BW_E_INVALID_ARG and a reason in
  * `err` (may be NULL; errlen bytes, NUL-terminated). BW_E_EXISTS for a duplicate name. Thread-safe. */
 BW_EXPORT BW_NODISCARD bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err,
@@ -112,6 +121,10 @@ typedef struct bw_resource_def {
     const json_t *icons;       /* borrowed, deep-copied */
     bw_resource_fn handler;    /* required */
     void *user;
+    /* Cache hint for reads of this resource (2026-07-28 ttlMs/cacheScope): "public" or "private", or NULL for the
+     * server's resources/read hint (bw_server_set_cache_hint). */
+    const char *cache_scope;
+    int64_t cache_ttl_ms;      /* >= 0; used when cache_scope is set */
 } bw_resource_def;
 
 BW_EXPORT BW_NODISCARD bw_status bw_server_add_resource(bw_server *srv, const bw_resource_def *def);
@@ -152,6 +165,22 @@ BW_EXPORT BW_NODISCARD bw_status bw_server_remove_prompt(bw_server *srv, const c
 typedef bw_status (*bw_complete_fn)(bw_call *call, const json_t *ref, const char *arg_name, const char *arg_value,
                                     const json_t *context_args, void *user);
 BW_EXPORT void bw_server_set_completion(bw_server *srv, bw_complete_fn fn, void *user);
+
+/* ---- the stateless revision (2026-07-28) ---- */
+
+/* Sets the cache hint (ttlMs >= 0, cacheScope public or private) sent with the results of `method`: "server/discover",
+ * "tools/list", "prompts/list", "resources/list", "resources/templates/list", "resources/read", "skills/list",
+ * "skills/get". Default: ttlMs 0, private. BW_E_INVALID_ARG for another method or a negative TTL. Call before serving. */
+BW_EXPORT BW_NODISCARD bw_status bw_server_set_cache_hint(bw_server *srv, const char *method, int64_t ttl_ms,
+                                                          bool public_scope);
+/* Keys that seal requestState (multi round-trip requests): `keys` is a NULL-terminated list of one or two keys —
+ * the current key (seals and opens) then optionally the previous one (still opens, for rotation) — each 32 bytes
+ * written as 64 hex characters or base64/base64url. Every replica given the same keys can resume any other's
+ * requests. NULL keys: a random per-process key (the default; state then only resumes on this process).
+ * ttl_ms: how long a state stays valid [600000]. BW_E_INVALID_ARG with a reason in err (the key text is never
+ * echoed). Call before serving. */
+BW_EXPORT BW_NODISCARD bw_status bw_server_set_state_keys(bw_server *srv, const char *const *keys, int ttl_ms,
+                                                          char *err, size_t errlen);
 
 /* ---- notifications from the application ---- */
 

@@ -200,10 +200,33 @@ static void build_prompt(bw_app *app, const json_t *entry, void *cat)
     provider_done(app, entry, bw_prompt_build(app->build, cat, entry));
 }
 
+/* stateless: requestState keys and cache hints (2026-07-28). */
+static void apply_stateless(bw_app *app, const json_t *st)
+{
+    const json_t *keys = json_object_get(st, "state_keys");
+    const json_t *ttl = json_object_get(st, "state_ttl_ms");
+    if (keys || ttl) {
+        const char *k[3] = {json_string_value(json_array_get(keys, 0)), json_string_value(json_array_get(keys, 1)),
+                            NULL};
+        char err[200];
+        if (bw_server_set_state_keys(app->srv, keys ? k : NULL, (int)json_integer_value(ttl), err, sizeof err))
+            bw_build_error(app->build, keys ? keys : ttl, "stateless.state_keys: %s", err);
+    }
+    const char *method;
+    const json_t *hint;
+    json_object_foreach((json_t *)json_object_get(st, "cache"), method, hint) {
+        const char *scope = json_string_value(json_object_get(hint, "scope"));
+        if (bw_server_set_cache_hint(app->srv, method, json_integer_value(json_object_get(hint, "ttl_ms")),
+                                     scope && !strcmp(scope, "public")))
+            bw_build_error(app->build, hint, "stateless.cache.%s: not accepted by the server", method);
+    }
+}
+
 static void build_all(bw_app *app)
 {
     const json_t *root = bw_config_root(app->cfg);
     apply_limits(app, json_object_get(root, "limits"));
+    apply_stateless(app, json_object_get(root, "stateless"));
     transports(app, json_object_get(root, "transports"));
     databases(app, json_object_get(root, "databases"));
     each_entry(app, json_object_get(root, "tools"), "name", "tool name", build_tool, NULL);

@@ -8,10 +8,46 @@
 #include "core/sync.h"
 #include "protocol/call_internal.h"
 #include "protocol/dispatch.h"
+#include "protocol/era.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/mrtr.h"
 #include "protocol/server_internal.h"
+#include "protocol/tasks.h"
 
-bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const json_t *params)
+/* W3C trace context travels in _meta under its own (unprefixed) names, in either era. */
+static json_t *trace_of(const json_t *meta)
+{
+    static const char *const keys[] = {"traceparent", "tracestate", "baggage"};
+    json_t *t = NULL;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const json_t *v = json_object_get(meta, keys[i]);
+        if (!json_is_string(v) || json_string_length(v) > 8192)
+            continue;
+        if (!t)
+            t = json_object();
+        json_object_set(t, keys[i], (json_t *)v);
+    }
+    return t;
+}
+
+static void take_envelope(bw_call *c, bw_session *s, const bw_envelope *env)
+{
+    if (env && env->rev) {
+        c->modern = true;
+        c->rev = env->rev;
+        c->caps = json_incref((json_t *)env->caps);
+        c->client_info = env->client_info ? json_incref((json_t *)env->client_info) : json_object();
+        c->log_level = env->log_level >= 0 ? env->log_level : BW_LOG_NONE;
+        return;
+    }
+    /* Legacy: the session's, fixed once initialize set the revision (read before it, they are still {}). */
+    c->rev = bw_session_revision(s);
+    c->caps = json_incref(s->client_caps);
+    c->client_info = json_incref(s->client_info);
+}
+
+bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const json_t *params,
+                     const bw_envelope *env)
 {
     bw_call *c = calloc(1, sizeof *c);
     if (!c)
@@ -25,8 +61,10 @@ bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const 
     c->progress_token = json_object_get(json_object_get(c->params, "_meta"), "progressToken");
     if (c->progress_token && !bw_rpc_valid_id(c->progress_token))
         c->progress_token = NULL;
-    c->deadline_ms = bw_clock_ms() + s->srv->limits.request_timeout_ms;
-    c->rev = bw_session_revision(s);
+    c->started_ms = bw_clock_ms();
+    c->deadline_ms = c->started_ms + s->srv->limits.request_timeout_ms;
+    take_envelope(c, s, env);
+    c->trace = trace_of(json_object_get(c->params, "_meta"));
     c->result.total = -1;
     atomic_init(&c->cancelled, false);
     pthread_mutex_init(&c->mu, NULL);
@@ -43,6 +81,13 @@ void bw_call_free(bw_call *c)
     json_decref(c->reply_error);
     json_decref(c->id);
     json_decref(c->params);
+    json_decref(c->caps);
+    json_decref(c->client_info);
+    json_decref(c->trace);
+    json_decref(c->answers);
+    json_decref(c->input_requests);
+    json_decref(c->missing_caps);
+    json_decref(c->user_state);
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->cv);
     bw_session_unref(c->session);
@@ -161,8 +206,8 @@ bw_status bw_call_sleep(bw_call *c, int ms)
 
 bw_status bw_call_progress(bw_call *c, double progress, double total, const char *message)
 {
-    if (!c->progress_token || atomic_load(&c->cancelled))
-        return BW_OK;
+    if (!c->progress_token || atomic_load(&c->cancelled) || c->task)
+        return BW_OK; /* a task's request was answered long ago: nothing to attach progress to */
     if (c->progress_sent && !(progress > c->last_progress))
         return BW_E_INVALID_ARG; /* the spec requires progress to increase */
     c->progress_sent = true;
@@ -189,7 +234,8 @@ bw_status bw_call_log(bw_call *c, bw_log_level level, const char *logger, json_t
         json_decref(data);
         return BW_E_INVALID_ARG;
     }
-    if ((int)level < atomic_load(&c->session->log_level)) {
+    int floor = c->modern ? c->log_level : atomic_load(&c->session->log_level);
+    if ((int)level < floor || c->task) {
         json_decref(data);
         return BW_OK;
     }
@@ -236,7 +282,6 @@ static const char *capability_for(const char *method)
 bw_status bw_call_client_request(bw_call *c, const char *key, const char *method, json_t *params, int timeout_ms,
                                  json_t **result)
 {
-    (void)key; /* names the input in the stateless era; the session-based era waits instead */
     c->last_error[0] = '\0';
     if (!method || !result) {
         json_decref(params);
@@ -249,11 +294,14 @@ bw_status bw_call_client_request(bw_call *c, const char *key, const char *method
         return BW_E_INVALID_ARG;
     }
     const char *cap = capability_for(method);
-    if (cap && !bw_session_client_has(c->session, cap)) {
+    if (cap && !bw_call_client_has(c, cap)) {
         json_decref(params);
         snprintf(c->last_error, sizeof c->last_error, "the client did not declare the \"%s\" capability", cap);
+        bw_mrtr_note_missing(c, cap);
         return BW_E_UNSUPPORTED;
     }
+    if (c->modern)
+        return bw_mrtr_input(c, key, method, params, result);
     if (timeout_ms <= 0)
         timeout_ms = c->srv->limits.client_request_timeout_ms;
     int64_t deadline = bw_clock_ms() + timeout_ms;
@@ -278,10 +326,37 @@ bw_status bw_call_list_roots(bw_call *c, const char *key, int timeout_ms, json_t
     return bw_call_client_request(c, key, "roots/list", NULL, timeout_ms, result);
 }
 
+const json_t *bw_call_client_capabilities(const bw_call *c) { return c->caps; }
+const json_t *bw_call_client_info(const bw_call *c) { return c->client_info; }
+const json_t *bw_call_trace_context(const bw_call *c) { return c->trace; }
+bool bw_call_is_stateless(const bw_call *c) { return c->modern; }
+
+bool bw_call_client_has(const bw_call *c, const char *name)
+{
+    return json_object_get(c->caps, name) != NULL;
+}
+
 const json_t *bw_session_client_capabilities(const bw_session *s) { return s->client_caps; }
 const json_t *bw_session_client_info(const bw_session *s) { return s->client_info; }
 
 bool bw_session_client_has(const bw_session *s, const char *name)
 {
     return json_object_get(s->client_caps, name) != NULL;
+}
+
+bw_status bw_call_set_request_state(bw_call *c, json_t *state)
+{
+    json_decref(c->user_state);
+    c->user_state = state;
+    return BW_OK;
+}
+
+const json_t *bw_call_request_state(const bw_call *c)
+{
+    return c->user_state;
+}
+
+bw_status bw_call_task_begin(bw_call *c)
+{
+    return bw_task_begin(c);
 }

@@ -35,7 +35,13 @@ struct bw_call {
     double last_progress;
     bool progress_sent;
     int64_t deadline_ms;
+    int64_t started_ms;           /* when the call was created (monotonic) */
     bw_revision rev;
+    bool modern;                  /* a 2026-07-28 request: capabilities from _meta, MRTR, resultType */
+    json_t *caps;                 /* the client's capabilities for this request (reference; {} when none) */
+    json_t *client_info;          /* reference; {} when none */
+    int log_level;                /* modern: messages below it are dropped (BW_LOG_NONE: none); legacy: unused */
+    json_t *trace;                /* {traceparent, tracestate, baggage} from _meta (reference), or NULL */
     bw_batch *batch;              /* set when the call came in a batch */
     bool on_reader;               /* runs on the transport's reading thread: must never wait */
 
@@ -51,10 +57,24 @@ struct bw_call {
     json_t *reply_error;          /* the response's error object {code, message, data?}, owned */
     char last_error[256];
     bw_call *next_inflight;
+
+    /* Multi round-trip requests (modern era; see mrtr.h). */
+    json_t *answers;              /* client answers so far, by key (sealed state + inputResponses), or NULL */
+    json_t *input_requests;       /* inputs the handler asked for without an answer, by key, or NULL */
+    json_t *missing_caps;         /* client capabilities a request needed but the client lacks, or NULL */
+    json_t *user_state;           /* the handler's own state carried in requestState, or NULL */
+    bool bad_input;               /* an answer had the wrong shape: the reply is -32602 */
+    bool detached;                /* finish() must not answer or free it (a listen stream, a task) */
+    struct bw_task *task;         /* the task this call runs for, or NULL */
 };
 
-/* Creates a call for a request; takes references to id and params. */
-bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const json_t *params);
+#define BW_LOG_NONE 8             /* above emergency: nothing passes */
+
+typedef struct bw_envelope bw_envelope;
+/* Creates a call for a request; takes references to id and params. env is the modern envelope (or NULL/legacy:
+ * revision, capabilities and client info then come from the session). */
+bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const json_t *params,
+                     const bw_envelope *env);
 void bw_call_free(bw_call *call);
 /* Marks the call cancelled, runs its callback and wakes its waits. Idempotent; any thread. */
 void bw_call_cancel(bw_call *call);

@@ -9,6 +9,7 @@
 #include "core/sync.h"
 #include "protocol/call_internal.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/listen.h"
 #include "protocol/session.h"
 
 struct bw_pending_out {
@@ -46,6 +47,7 @@ void bw_session_deliver_response(bw_session *s, const json_t *msg)
 
 void bw_session_peer_closed(bw_session *s)
 {
+    bw_listen_drop_session(s->srv, s);
     pthread_mutex_lock(&s->mu);
     s->peer_closed = true;
     for (bw_pending_out *p = s->pending; p; p = p->next)

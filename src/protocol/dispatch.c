@@ -3,23 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "protocol/era.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/listen.h"
 #include "protocol/server_internal.h"
+#include "protocol/skills.h"
+#include "protocol/tasks.h"
 
 static const bw_method methods[] = {
-    {"initialize", bw_m_initialize, BW_M_PRE_INIT, NULL},
-    {"ping", bw_m_ping, BW_M_PRE_INIT, NULL},
-    {"logging/setLevel", bw_m_set_level, 0, "logging"},
+    {"initialize", bw_m_initialize, BW_M_PRE_INIT | BW_M_LEGACY_ONLY, NULL},
+    {"ping", bw_m_ping, BW_M_PRE_INIT | BW_M_LEGACY_ONLY, NULL},
+    {"logging/setLevel", bw_m_set_level, BW_M_LEGACY_ONLY, "logging"},
     {"tools/list", bw_m_tools_list, 0, "tools"},
     {"tools/call", bw_m_tools_call, BW_M_WORKER, "tools"},
     {"resources/list", bw_m_resources_list, 0, "resources"},
     {"resources/templates/list", bw_m_templates_list, 0, "resources"},
     {"resources/read", bw_m_resources_read, BW_M_WORKER, "resources"},
-    {"resources/subscribe", bw_m_subscribe, 0, "resources"},
-    {"resources/unsubscribe", bw_m_unsubscribe, 0, "resources"},
+    {"resources/subscribe", bw_m_subscribe, BW_M_LEGACY_ONLY, "resources"},
+    {"resources/unsubscribe", bw_m_unsubscribe, BW_M_LEGACY_ONLY, "resources"},
     {"prompts/list", bw_m_prompts_list, 0, "prompts"},
     {"prompts/get", bw_m_prompts_get, BW_M_WORKER, "prompts"},
     {"completion/complete", bw_m_complete, BW_M_WORKER, "completions"},
+    {"server/discover", bw_m_discover, BW_M_MODERN_ONLY, NULL},
+    {"subscriptions/listen", bw_m_listen, BW_M_MODERN_ONLY, NULL},
+    {"tasks/get", bw_m_tasks_get, BW_M_MODERN_ONLY, "tasks"},
+    {"tasks/update", bw_m_tasks_update, BW_M_MODERN_ONLY | BW_M_WORKER, "tasks"},
+    {"tasks/cancel", bw_m_tasks_cancel, BW_M_MODERN_ONLY, "tasks"},
+    {"skills/list", bw_m_skills_list, BW_M_MODERN_ONLY, "skills"},
+    {"skills/get", bw_m_skills_get, BW_M_MODERN_ONLY, "skills"},
+    {"resources/directory/read", bw_m_directory_read, BW_M_MODERN_ONLY, "skills"},
 };
 
 const bw_method *bw_method_find(const char *name)
@@ -88,6 +100,23 @@ void bw_batch_seal(bw_batch *b)
     bw_batch_add(b, NULL);
 }
 
+/* Tells the transport the JSON-RPC error code of a modern request's answer (HTTP maps it to a status). */
+static void note_error(bw_session *s, const json_t *id, int code)
+{
+    if (s->hooks && s->hooks->error_code)
+        s->hooks->error_code(s->sink_ctx, id, code);
+}
+
+void bw_dispatch_reply_error(bw_session *s, const json_t *id, int code, const char *message, json_t *data,
+                             bool modern)
+{
+    json_t *err = bw_rpc_error(id, code, message, data);
+    if (modern)
+        note_error(s, id, code);
+    bw_session_send(s, err, id);
+    json_decref(err);
+}
+
 static void reply_now(bw_session *s, bw_batch *batch, json_t *response, const json_t *id)
 {
     if (batch) {
@@ -99,11 +128,22 @@ static void reply_now(bw_session *s, bw_batch *batch, json_t *response, const js
     json_decref(response);
 }
 
+/* Every stateless-era result says what it is ("complete" unless input_required or task); errors tell the transport
+ * their code. */
+static void shape_modern(bw_call *call)
+{
+    if (call->reply_result && json_is_object(call->reply_result) && !json_object_get(call->reply_result, "resultType"))
+        json_object_set_new(call->reply_result, "resultType", json_string("complete"));
+    if (call->reply_error)
+        note_error(call->session, call->id,
+                   (int)json_integer_value(json_object_get(call->reply_error, "code")));
+}
+
 /* Sends the call's response (unless it was cancelled) and frees it. */
 static void finish(bw_call *call, bool was_inflight)
 {
     bw_session *s = call->session;
-    if (was_inflight) {
+    if (was_inflight && !call->task) {
         pthread_mutex_lock(&s->mu);
         for (bw_call **pp = &s->inflight; *pp; pp = &(*pp)->next_inflight) {
             if (*pp == call) {
@@ -115,9 +155,15 @@ static void finish(bw_call *call, bool was_inflight)
             pthread_cond_broadcast(&s->idle);
         pthread_mutex_unlock(&s->mu);
     }
+    if (call->task) {
+        bw_task_settle(call); /* a task's outcome goes to its record, not to the (long answered) request */
+        return;
+    }
     /* A cancelled request is never answered (initialize cannot be cancelled). */
-    bool answer = bw_call_replied(call) &&
+    bool answer = bw_call_replied(call) && !call->detached &&
                   !(atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0);
+    if (answer && call->modern)
+        shape_modern(call);
     if (call->batch) {
         json_t *response = NULL;
         if (answer && call->reply_result)
@@ -127,7 +173,7 @@ static void finish(bw_call *call, bool was_inflight)
         bw_batch_add(call->batch, response);
     } else if (answer) {
         bw_session_send_reply(s, call->id, call->reply_result, call->reply_error);
-    } else if (s->hooks && s->hooks->unanswered) {
+    } else if (s->hooks && s->hooks->unanswered && !call->detached) {
         s->hooks->unanswered(s->sink_ctx, call->id);
     }
     bw_call_free(call);
@@ -168,14 +214,39 @@ static bool capability_declared(bw_server *srv, const char *cap)
         return bw_registry_count(&srv->reg, BW_KIND_PROMPT) > 0;
     if (strcmp(cap, "completions") == 0)
         return srv->complete != NULL;
+    if (strcmp(cap, "skills") == 0) {
+        json_t *skills = bw_skills_capability(srv);
+        json_decref(skills);
+        return skills != NULL;
+    }
+    if (strcmp(cap, "tasks") == 0)
+        return bw_tasks_offered(srv);
     return false;
 }
 
 /* The checks every request passes before it runs. Returns 0 or a JSON-RPC error code with *why set. */
-static int gate(bw_session *s, const bw_method *m, const char *name, const json_t *params, bw_batch *batch,
-                char *why, size_t whylen)
+/* The stateless revision has no session to initialize, and its own method set. */
+static int gate_era(const bw_envelope *env, bw_revision rev, const bw_method *m, const char *name, char *why,
+                    size_t whylen)
 {
-    bw_revision rev = bw_session_revision(s);
+    bool modern = env && env->rev;
+    if (m && !(m->flags & (modern ? BW_M_LEGACY_ONLY : BW_M_MODERN_ONLY)))
+        return 0;
+    if (!modern && rev == BW_REV_UNKNOWN && !(m && (m->flags & BW_M_PRE_INIT)))
+        return 0; /* "not initialized" is reported by gate() */
+    snprintf(why, whylen, "Method not found: %s%s", name,
+             !m ? "" : modern ? " (not part of protocol revision 2026-07-28)"
+                              : " (only in protocol revision 2026-07-28; send the request with its _meta envelope)");
+    return BW_RPC_METHOD_NOT_FOUND;
+}
+
+static int gate(bw_session *s, const bw_method *m, const char *name, const json_t *params, bw_batch *batch,
+                const bw_envelope *env, char *why, size_t whylen)
+{
+    bw_revision rev = env && env->rev ? env->rev : bw_session_revision(s);
+    int code = gate_era(env, bw_session_revision(s), m, name, why, whylen);
+    if (code)
+        return code;
     if (rev == BW_REV_UNKNOWN && !(m && (m->flags & BW_M_PRE_INIT))) {
         snprintf(why, whylen, "Invalid Request: the session is not initialized; send initialize first");
         return BW_RPC_INVALID_REQUEST;
@@ -240,7 +311,7 @@ static bool runs_inline(bw_server *srv, const bw_method *m, const json_t *params
     return yes;
 }
 
-void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_batch *batch)
+void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_batch *batch, const bw_envelope *env)
 {
     const char *name = json_string_value(json_object_get(msg, "method"));
     const json_t *params = json_object_get(msg, "params");
@@ -248,12 +319,16 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
     if (batch)
         bw_batch_note_id(batch, id);
     char why[256];
-    int code = gate(s, m, name, params, batch, why, sizeof why);
+    int code = gate(s, m, name, params, batch, env, why, sizeof why);
+    if (code && env && env->rev) {
+        bw_dispatch_reply_error(s, id, code, why, NULL, true);
+        return;
+    }
     if (code) {
         reply_now(s, batch, bw_rpc_error(id, code, why, NULL), id);
         return;
     }
-    bw_call *call = bw_call_new(s, m, id, params);
+    bw_call *call = bw_call_new(s, m, id, params, env);
     if (!call) {
         reply_now(s, batch, bw_rpc_error(id, BW_RPC_INTERNAL_ERROR, "Internal error: out of memory", NULL), id);
         return;

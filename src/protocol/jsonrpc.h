@@ -16,6 +16,10 @@ enum {
     BW_RPC_SERVER_OVERLOADED = -32000,
     BW_RPC_SESSION_NOT_FOUND = -32001,
     BW_RPC_RESOURCE_NOT_FOUND = -32002,
+    /* 2026-07-28 */
+    BW_RPC_HEADER_MISMATCH = -32020,        /* HTTP headers disagree with the body (HTTP 400) */
+    BW_RPC_MISSING_CAPABILITY = -32021,     /* data.requiredCapabilities: the client capabilities needed */
+    BW_RPC_UNSUPPORTED_VERSION = -32022,    /* data.supported, data.requested */
 };
 
 typedef enum bw_msg_kind {

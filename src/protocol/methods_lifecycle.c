@@ -1,7 +1,9 @@
 /* initialize, ping and logging/setLevel. */
 #include <string.h>
 
+#include "protocol/cache_hints.h"
 #include "protocol/dispatch.h"
+#include "protocol/era.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/server_internal.h"
 
@@ -60,4 +62,17 @@ void bw_m_set_level(bw_call *call)
     }
     atomic_store(&call->session->log_level, level);
     bw_call_reply(call, json_object());
+}
+
+/* server/discover (2026-07-28): versions, capabilities and identity in one cacheable result. */
+void bw_m_discover(bw_call *call)
+{
+    bw_server *srv = call->srv;
+    json_t *result = json_pack("{s:o,s:o,s:{s:o}}", "supportedVersions", bw_revision_modern_list(), "capabilities",
+                               bw_server_capabilities(srv, call->rev), "_meta", BW_META_SERVER_INFO,
+                               bw_server_info_json(srv, call->rev));
+    if (srv->instructions)
+        json_object_set_new(result, "instructions", json_string(srv->instructions));
+    bw_cache_hints_add(call, result, NULL);
+    bw_call_reply(call, result);
 }

@@ -1,6 +1,7 @@
 /* The paginated list methods: tools/list, resources/list, resources/templates/list, prompts/list. */
 #include <stdio.h>
 
+#include "protocol/cache_hints.h"
 #include "protocol/dispatch.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/pagination.h"
@@ -31,6 +32,7 @@ static void list(bw_call *call, bw_kind kind, const char *key)
         bw_cursor_encode(offset + page, (int)kind, next);
         json_object_set_new(result, "nextCursor", json_string(next));
     }
+    bw_cache_hints_add(call, result, NULL);
     bw_call_reply(call, result);
 }
 

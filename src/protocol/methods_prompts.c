@@ -3,6 +3,7 @@
 
 #include "protocol/dispatch.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/mrtr.h"
 #include "protocol/server_internal.h"
 
 /* Checks prompt arguments: an object of strings holding every required name. Replies and returns false if not. */
@@ -30,10 +31,12 @@ static bool check_prompt_args(bw_call *call, bw_entry *e, const json_t *args)
     return true;
 }
 
-static void reply_prompt(bw_call *call, bw_entry *e, bw_status st)
+static void reply_prompt(bw_call *call, bw_entry *e, const json_t *args, bw_status st)
 {
     bw_result *r = &call->result;
     if (atomic_load(&call->cancelled))
+        return;
+    if (call->modern && bw_mrtr_finish(call, e->key, args, st))
         return;
     if (st == BW_E_INVALID_PARAMS) {
         bw_call_reply_errorf(call, BW_RPC_INVALID_PARAMS, "Invalid params: %s", call->last_error);
@@ -70,8 +73,8 @@ void bw_m_prompts_get(bw_call *call)
         return;
     }
     json_t *owned = json_is_object(args) ? json_incref((json_t *)args) : json_object();
-    if (check_prompt_args(call, e, owned))
-        reply_prompt(call, e, ((bw_prompt_fn)e->handler)(call, owned, e->user));
+    if (check_prompt_args(call, e, owned) && (!call->modern || bw_mrtr_begin(call, e->key, owned)))
+        reply_prompt(call, e, owned, ((bw_prompt_fn)e->handler)(call, owned, e->user));
     json_decref(owned);
     bw_entry_unref(e);
 }

@@ -1,13 +1,18 @@
 /* resources/read, resources/subscribe, resources/unsubscribe. */
 #include <string.h>
 
+#include "protocol/cache_hints.h"
 #include "protocol/dispatch.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/mrtr.h"
 #include "protocol/server_internal.h"
 
+/* -32002 until 2025-11-25; the stateless revision made a missing resource an invalid parameter (SEP-2164). */
 static void not_found(bw_call *call, const char *uri)
 {
-    bw_call_reply_error(call, BW_RPC_RESOURCE_NOT_FOUND, "Resource not found", json_pack("{s:s}", "uri", uri));
+    bw_call_reply_error(call, call->modern ? BW_RPC_INVALID_PARAMS : BW_RPC_RESOURCE_NOT_FOUND,
+                        call->modern ? "Invalid params: resource not found" : "Resource not found",
+                        json_pack("{s:s}", "uri", uri));
 }
 
 static const char *uri_param(bw_call *call)
@@ -31,9 +36,16 @@ void bw_m_resources_read(bw_call *call)
         not_found(call, uri);
         return;
     }
+    if (call->modern && !bw_mrtr_begin(call, uri, NULL)) {
+        json_decref(vars);
+        bw_entry_unref(e);
+        return;
+    }
     bw_status st = ((bw_resource_fn)e->handler)(call, uri, vars, e->user);
     if (atomic_load(&call->cancelled)) {
         /* never answered */
+    } else if (call->modern && bw_mrtr_finish(call, uri, NULL, st)) {
+        /* input_required, or an error about the client's input */
     } else if (st == BW_E_NOT_FOUND) {
         not_found(call, uri);
     } else if (st == BW_E_INVALID_PARAMS) {
@@ -44,6 +56,7 @@ void bw_m_resources_read(bw_call *call)
     } else {
         json_t *result = json_pack("{s:o}", "contents", call->result.contents);
         call->result.contents = NULL;
+        bw_cache_hints_add(call, result, &e->hint);
         bw_call_reply(call, result);
     }
     json_decref(vars);

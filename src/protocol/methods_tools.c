@@ -7,7 +7,9 @@
 #include "core/clock.h"
 #include "protocol/dispatch.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/mrtr.h"
 #include "protocol/server_internal.h"
+#include "protocol/tasks.h"
 
 static void reply_tool_error(bw_call *call, const char *text)
 {
@@ -94,29 +96,60 @@ static void build_result(bw_call *call, bw_entry *tool, bw_status st)
     bw_call_reply(call, result);
 }
 
-static void run_tool(bw_call *call, bw_entry *tool, json_t *args)
+/* Arguments must match the tool's inputSchema (defaults applied first). Replies and returns false if not. */
+static bool args_valid(bw_call *call, bw_entry *tool, json_t *args)
 {
     char why[300];
     if (tool->has_defaults)
         bw_schema_apply_defaults(tool->input, args);
-    if (!bw_schema_validate(tool->input, args, why, sizeof why)) {
-        char text[400];
-        snprintf(text, sizeof text, "Invalid arguments for tool %s: %s", tool->key, why);
-        reply_tool_error(call, text);
-        return;
-    }
+    if (bw_schema_validate(tool->input, args, why, sizeof why))
+        return true;
+    char text[400];
+    snprintf(text, sizeof text, "Invalid arguments for tool %s: %s", tool->key, why);
+    reply_tool_error(call, text);
+    return false;
+}
+
+/* Runs the handler of an admitted call and shapes its answer. */
+static bw_status run_handler(bw_call *call, bw_entry *tool, json_t *args)
+{
     bw_status st = ((bw_tool_fn)tool->handler)(call, args, tool->user);
     if (atomic_load(&call->cancelled))
-        return; /* never answered */
+        return st; /* never answered */
+    if (call->modern && bw_mrtr_finish(call, tool->key, args, st))
+        return st;
+    if (call->task && st == BW_INPUT_REQUIRED)
+        return st; /* the task parks in input_required with call->input_requests */
     if (bw_clock_ms_passed(call->deadline_ms)) {
         char text[200];
-        snprintf(text, sizeof text, "Tool %s did not finish within its deadline of %d ms", tool->key,
-                 call->srv->limits.request_timeout_ms);
+        snprintf(text, sizeof text, "Tool %s did not finish within its deadline of %lld ms", tool->key,
+                 (long long)(call->deadline_ms - call->started_ms));
         reply_tool_error(call, text);
-        return;
+        return st;
     }
     if (!reply_for_status(call, tool, st))
         build_result(call, tool, st);
+    return st;
+}
+
+bw_status bw_tool_run(bw_call *call, bw_entry *tool, json_t *args)
+{
+    if (!args_valid(call, tool, args))
+        return BW_E_INVALID_PARAMS;
+    return run_handler(call, tool, args);
+}
+
+static void run_tool(bw_call *call, bw_entry *tool, json_t *args)
+{
+    if (!args_valid(call, tool, args))
+        return;
+    if (call->modern && !call->task) {
+        if (!bw_mrtr_begin(call, tool->key, args))
+            return;
+        if (!call->on_reader && bw_tasks_maybe_start(call, tool, args) && !call->task)
+            return; /* answered: -32021 or the store is full */
+    }
+    run_handler(call, tool, args);
 }
 
 void bw_m_tools_call(bw_call *call)

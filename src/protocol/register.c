@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "protocol/mcp_headers.h"
 #include "protocol/server_internal.h"
 
 static void set_str(json_t *o, const char *key, const char *val)
@@ -74,6 +75,11 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
         bw_entry_unref(e);
         return st;
     }
+    if (!bw_mcp_headers_schema_ok(input, err, errlen)) {
+        json_decref(input);
+        bw_entry_unref(e);
+        return BW_E_INVALID_ARG;
+    }
     const char *prop;
     json_t *pschema;
     json_object_foreach(json_object_get(input, "properties"), prop, pschema)
@@ -89,6 +95,14 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
     e->handler = (void *)def->handler;
     e->user = def->user;
     e->nonblocking = (def->flags & BW_TOOL_NONBLOCKING) != 0;
+    e->task_support = (def->flags & BW_TOOL_TASK_REQUIRED)   ? BW_TASK_REQUIRED
+                      : (def->flags & BW_TOOL_TASK_OPTIONAL) ? BW_TASK_OPTIONAL
+                                                             : BW_TASK_NONE;
+    e->task_manual = (def->flags & BW_TOOL_TASK_MANUAL) != 0;
+    if (e->task_support && e->nonblocking) {
+        bw_entry_unref(e);
+        return fail(err, errlen, "tool \"%s\": a task-capable tool cannot be BW_TOOL_NONBLOCKING", def->name);
+    }
     st = bw_registry_add(&srv->reg, BW_KIND_TOOL, e);
     if (st == BW_E_EXISTS)
         fail(err, errlen, "a tool named \"%s\" is registered already", def->name);
@@ -127,6 +141,14 @@ bw_status bw_server_add_resource(bw_server *srv, const bw_resource_def *def)
     set_copy(e->listing, "icons", def->icons);
     e->handler = (void *)def->handler;
     e->user = def->user;
+    e->hint = (bw_cache_hint){-1, false};
+    if (def->cache_scope) {
+        if ((strcmp(def->cache_scope, "public") && strcmp(def->cache_scope, "private")) || def->cache_ttl_ms < 0) {
+            bw_entry_unref(e);
+            return BW_E_INVALID_ARG;
+        }
+        e->hint = (bw_cache_hint){def->cache_ttl_ms, strcmp(def->cache_scope, "public") == 0};
+    }
     bw_status st = bw_registry_add(&srv->reg, def->is_template ? BW_KIND_TEMPLATE : BW_KIND_RESOURCE, e);
     if (st == BW_OK)
         bw_server_notify_list_changed(srv, "resources");

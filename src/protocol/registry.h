@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 
 #include "bulwark/server.h"
+#include "protocol/cache_hints.h"
 #include "protocol/revision.h"
 #include "protocol/schema.h"
 
@@ -26,7 +27,12 @@ typedef struct bw_entry {
     bool has_defaults;  /* tools: some top-level property of inputSchema has a "default" */
     bool is_template;   /* resources */
     json_t *required;   /* prompts: array of required argument names (owned) */
+    int task_support;   /* tools: BW_TASK_NONE / OPTIONAL / REQUIRED (the tasks extension) */
+    bool task_manual;   /* tools: the handler begins its task itself (bw_call_task_begin) */
+    bw_cache_hint hint; /* resources: cache hint for reads (ttl_ms < 0: the server's) */
 } bw_entry;
+
+enum { BW_TASK_NONE, BW_TASK_OPTIONAL, BW_TASK_REQUIRED };
 
 typedef enum bw_kind { BW_KIND_TOOL, BW_KIND_RESOURCE, BW_KIND_TEMPLATE, BW_KIND_PROMPT, BW_KIND_COUNT } bw_kind;
 

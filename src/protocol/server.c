@@ -1,9 +1,15 @@
 /* The server object: identity, limits, capabilities, the session list and broadcasts. */
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol/jsonrpc.h"
+#include "protocol/listen.h"
+#include "protocol/seal.h"
 #include "protocol/server_internal.h"
+#include "protocol/skills.h"
+#include "protocol/tasks.h"
 #include "protocol/session.h"
 
 static const bw_limits default_limits = {
@@ -39,8 +45,11 @@ bw_server *bw_server_new(const bw_server_info *info)
     srv->limits = default_limits;
     bw_registry_init(&srv->reg);
     pthread_mutex_init(&srv->sessions_mu, NULL);
+    pthread_mutex_init(&srv->listeners_mu, NULL);
     atomic_init(&srv->shutting_down, false);
-    if (!srv->name || !srv->version) {
+    srv->seal = bw_seal_keys_random();
+    srv->state_ttl_ms = BW_STATE_TTL_DEFAULT_MS;
+    if (!srv->name || !srv->version || !srv->seal) {
         bw_server_free(srv);
         return NULL;
     }
@@ -52,9 +61,14 @@ void bw_server_free(bw_server *srv)
     if (!srv)
         return;
     atomic_store(&srv->shutting_down, true);
+    bw_tasks_cancel_running(srv);
     bw_workpool_free(srv->pool);
+    bw_tasks_free(srv->tasks);
+    bw_skills_free(srv->skills);
     bw_registry_destroy(&srv->reg);
+    bw_seal_keys_free(srv->seal);
     pthread_mutex_destroy(&srv->sessions_mu);
+    pthread_mutex_destroy(&srv->listeners_mu);
     free(srv->name);
     free(srv->version);
     free(srv->title);
@@ -119,6 +133,21 @@ void bw_server_detach(bw_server *srv, bw_session *s)
     pthread_mutex_unlock(&srv->sessions_mu);
 }
 
+/* Extensions exist only in the stateless revision's capabilities (server/discover). */
+static void add_extensions(bw_server *srv, json_t *caps)
+{
+    json_t *ext = json_object();
+    json_t *skills = bw_skills_capability(srv);
+    if (skills)
+        json_object_set_new(ext, "io.modelcontextprotocol/skills", skills);
+    if (bw_tasks_offered(srv))
+        json_object_set_new(ext, "io.modelcontextprotocol/tasks", json_object());
+    if (json_object_size(ext))
+        json_object_set_new(caps, "extensions", ext);
+    else
+        json_decref(ext);
+}
+
 json_t *bw_server_capabilities(bw_server *srv, bw_revision rev)
 {
     json_t *caps = json_object();
@@ -131,7 +160,34 @@ json_t *bw_server_capabilities(bw_server *srv, bw_revision rev)
         json_object_set_new(caps, "resources", json_pack("{s:b,s:b}", "subscribe", 1, "listChanged", 1));
     if (bw_registry_count(&srv->reg, BW_KIND_PROMPT))
         json_object_set_new(caps, "prompts", json_pack("{s:b}", "listChanged", 1));
+    if (bw_revision_is_modern(rev))
+        add_extensions(srv, caps);
     return caps;
+}
+
+bw_status bw_server_set_state_keys(bw_server *srv, const char *const *keys, int ttl_ms, char *err, size_t errlen)
+{
+    uint8_t k[2][BW_SEAL_KEY_BYTES];
+    size_t n = 0;
+    if (!srv)
+        return BW_E_INVALID_ARG;
+    for (; keys && keys[n]; n++) {
+        if (n == 2) {
+            snprintf(err, errlen, "at most two state keys: the current one and the previous one");
+            return BW_E_INVALID_ARG;
+        }
+        if (bw_seal_key_parse(keys[n], k[n], err, errlen) != BW_OK)
+            return BW_E_INVALID_ARG;
+    }
+    bw_seal_keys *ring = n ? bw_seal_keys_new(k[0], sizeof k[0], n > 1 ? k[1] : NULL, n > 1 ? sizeof k[1] : 0)
+                           : bw_seal_keys_random();
+    OPENSSL_cleanse(k, sizeof k);
+    if (!ring)
+        return BW_E_NOMEM;
+    bw_seal_keys_free(srv->seal);
+    srv->seal = ring;
+    srv->state_ttl_ms = ttl_ms > 0 ? ttl_ms : BW_STATE_TTL_DEFAULT_MS;
+    return BW_OK;
 }
 
 json_t *bw_server_info_json(bw_server *srv, bw_revision rev)
@@ -176,6 +232,7 @@ void bw_server_notify_resource_updated(bw_server *srv, const char *uri)
         return;
     json_t *note = bw_rpc_notification("notifications/resources/updated", json_pack("{s:s}", "uri", uri));
     broadcast(srv, note, is_subscribed, uri);
+    bw_listen_publish(srv, "notifications/resources/updated", uri, json_object_get(note, "params"));
     json_decref(note);
 }
 
@@ -187,6 +244,7 @@ void bw_server_notify_list_changed(bw_server *srv, const char *kind)
     snprintf(method, sizeof method, "notifications/%s/list_changed", kind);
     json_t *note = bw_rpc_notification(method, NULL);
     broadcast(srv, note, is_ready, NULL);
+    bw_listen_publish(srv, method, NULL, NULL);
     json_decref(note);
 }
 

@@ -7,7 +7,15 @@
 
 #include "bulwark/server.h"
 #include "core/workpool.h"
+#include "protocol/cache_hints.h"
 #include "protocol/registry.h"
+
+#define BW_STATE_TTL_DEFAULT_MS (10 * 60 * 1000)
+
+struct bw_seal_keys;
+struct bw_skills;
+struct bw_listener;
+struct bw_tasks;
 
 struct bw_server {
     char *name, *version, *title, *description, *website_url, *instructions;
@@ -19,6 +27,15 @@ struct bw_server {
     bw_session *sessions;
     bw_workpool *pool;               /* created by the first transport that serves */
     atomic_bool shutting_down;
+
+    /* 2026-07-28 */
+    struct bw_seal_keys *seal;       /* requestState keys (a random one unless configured) */
+    int64_t state_ttl_ms;            /* how long a sealed requestState stays valid */
+    bw_cache_hint hints[BW_CACHE_COUNT];
+    struct bw_skills *skills;        /* the skills extension's catalog, or NULL */
+    pthread_mutex_t listeners_mu;    /* guards listeners */
+    struct bw_listener *listeners;   /* open subscriptions/listen streams */
+    struct bw_tasks *tasks;          /* the tasks extension's store, or NULL until a task is created */
 };
 
 /* Starts the worker pool if it is not running. */
@@ -26,7 +43,7 @@ BW_NODISCARD bw_status bw_server_start_pool(bw_server *srv);
 /* Links/unlinks a session into the server's list (for broadcasts). */
 void bw_server_attach(bw_server *srv, bw_session *s);
 void bw_server_detach(bw_server *srv, bw_session *s);
-/* The InitializeResult capabilities for revision rev. New reference. */
+/* The capabilities for revision rev (InitializeResult, or DiscoverResult with extensions). New reference. */
 json_t *bw_server_capabilities(bw_server *srv, bw_revision rev);
 /* serverInfo for revision rev. New reference. */
 json_t *bw_server_info_json(bw_server *srv, bw_revision rev);

@@ -8,7 +8,9 @@
 #include "protocol/call_internal.h"
 #include "protocol/dispatch.h"
 #include "protocol/encode.h"
+#include "protocol/era.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/listen.h"
 #include "protocol/server_internal.h"
 
 bw_session *bw_session_new(bw_server *srv, bw_sink_fn sink, void *sink_ctx)
@@ -111,6 +113,8 @@ static void on_cancelled(bw_session *s, const json_t *params)
     const json_t *rid = json_object_get(params, "requestId");
     if (!bw_rpc_valid_id(rid))
         return;
+    if (bw_listen_cancel(s->srv, s, rid))
+        return; /* a subscriptions/listen stream (stdio) */
     /* Cancel under the session lock so the call cannot be finished and freed meanwhile. */
     pthread_mutex_lock(&s->mu);
     for (bw_call *c = s->inflight; c; c = c->next_inflight)
@@ -133,13 +137,27 @@ static void handle_notification(bw_session *s, const json_t *msg)
     /* Everything else (progress, roots/list_changed, unknown) needs no action; notifications are never answered. */
 }
 
+/* A request outside a batch: which era it belongs to decides how it is served (era.h). */
+static void handle_request(bw_session *s, const json_t *msg, const json_t *id, bw_batch *batch)
+{
+    bw_envelope env;
+    json_t *data = NULL;
+    char why[300];
+    int code = batch ? 0 : bw_era_classify(msg, s->header_version, &env, why, sizeof why, &data);
+    if (code) {
+        bw_dispatch_reply_error(s, id, code, why, data, true);
+        return;
+    }
+    bw_dispatch_request(s, msg, id, batch, batch ? NULL : &env);
+}
+
 static void handle_message(bw_session *s, const json_t *msg, bw_batch *batch)
 {
     const json_t *id = NULL;
     const char *why = NULL;
     switch (bw_rpc_classify(msg, &id, &why)) {
     case BW_MSG_REQUEST:
-        bw_dispatch_request(s, msg, id, batch);
+        handle_request(s, msg, id, batch);
         return;
     case BW_MSG_NOTIFICATION:
         handle_notification(s, msg);
@@ -216,6 +234,7 @@ void bw_session_receive(bw_session *s, const char *text, size_t len)
 void bw_session_cancel_all(bw_session *s, const char *reason)
 {
     (void)reason;
+    bw_listen_drop_session(s->srv, s);
     pthread_mutex_lock(&s->mu);
     for (bw_call *c = s->inflight; c; c = c->next_inflight)
         bw_call_cancel(c);

@@ -38,6 +38,9 @@ typedef struct bw_transport_hooks {
     void (*unanswered)(void *ctx, const json_t *related_id);
     /* The session's last reference is gone: nothing will use the sink context again, so it may be freed. */
     void (*released)(void *ctx);
+    /* The answer to stateless-era request related_id is a JSON-RPC error with `code` (sent right after this call):
+     * an HTTP transport maps it to the response status (400, 404). */
+    void (*error_code)(void *ctx, const json_t *related_id, int code);
 } bw_transport_hooks;
 
 typedef struct bw_pending_out bw_pending_out;
@@ -65,6 +68,8 @@ struct bw_session {
      * release order, so the request path reads it (and those) without taking mu. */
     atomic_int rev;
     atomic_int log_level;          /* bw_log_level; messages below it are dropped */
+    const char *header_version;    /* the transport's MCP-Protocol-Version header for the message being received
+                                    * (HTTP, set around bw_session_receive_json by the reading thread), or NULL */
     bw_session *next;              /* server's session list */
 };
 

@@ -19,6 +19,7 @@
 #define BW_STREAM_EVENTS_KEPT 256   /* replay store per stream, events */
 #define BW_STREAM_BYTES_KEPT (1u << 20) /* replay store per stream, bytes */
 #define BW_STREAMS_KEPT 32          /* finished streams a session keeps for resumption */
+#define BW_MODERN_STREAM_MAX_UNSENT (1u << 20) /* a 2026-07-28 response/listen stream: unsent bytes */
 
 typedef struct hsession hsession;
 typedef struct hstream hstream;
@@ -44,6 +45,7 @@ struct hstream {
     int pending;                 /* requests on this stream still unanswered */
     bool done;                   /* everything this stream will carry is queued */
     bool cut;                    /* the server ended the connection early (retry); resumable */
+    bool overflowed;             /* the unsent bytes passed the stream's bound: it was ended */
     char *json;                  /* HS_JSON: the response body */
     size_t json_len;
     bw_buf out;                  /* SSE bytes not yet handed to the connection */
@@ -68,6 +70,8 @@ struct hsession {
     unsigned next_stream_id;
     bool legacy;
     bool stateless;
+    bool modern;                 /* one 2026-07-28 request: its error code decides the HTTP status */
+    atomic_int rpc_error;        /* modern: the JSON-RPC error code of the answer, or 0 */
     bool closed;
     int64_t last_used_ms;
     hsession *next;              /* hash chain */
@@ -77,6 +81,8 @@ struct hsession {
 /* ---- streams (http_stream.c) ---- */
 hstream *hstream_new(unsigned id, bool standalone, bool legacy, bool priming);
 void hstream_ref(hstream *st);
+/* Bounds the bytes queued but not yet written; past it the stream is ended (see emit_locked). */
+void hstream_bound(hstream *st, size_t max_unsent);
 void hstream_unref(hstream *st);
 /* Queues one outgoing message; decides JSON vs SSE on the first one. Wakes the writer. */
 void hstream_push(hstream *st, const char *text, size_t len, bw_out_kind kind);

@@ -17,9 +17,13 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "protocol/era.h"
 #include "protocol/jsonrpc.h"
+#include "protocol/listen.h"
+#include "protocol/mcp_headers.h"
 #include "protocol/revision.h"
 #include "protocol/server_internal.h"
+#include "protocol/tasks.h"
 #include "transport/http_internal.h"
 
 /* Request headers we accept. Past libmicrohttpd's per-connection memory it answers 431 itself and closes, which a
@@ -85,6 +89,34 @@ static enum MHD_Result rpc_error(struct MHD_Connection *c, unsigned status, int 
     return rc;
 }
 
+/* An HTTP error whose JSON-RPC error names the request (id borrowed, data stolen). */
+static enum MHD_Result rpc_error_id(struct MHD_Connection *c, unsigned status, const json_t *id, int code,
+                                    const char *message, json_t *data)
+{
+    json_t *err = bw_rpc_error(id, code, message, data);
+    char *text = json_dumps(err, JSON_COMPACT);
+    json_decref(err);
+    enum MHD_Result rc = respond(c, status, "application/json", text ? text : "", text ? strlen(text) : 0);
+    free(text);
+    return rc;
+}
+
+/* The stateless revision's HTTP status for a JSON-RPC error answer (streamable-http: 400 for header, capability and
+ * version errors, 404 for unknown methods; other errors travel in a 200). */
+static unsigned modern_status(int code)
+{
+    switch (code) {
+    case BW_RPC_METHOD_NOT_FOUND:
+        return MHD_HTTP_NOT_FOUND;
+    case BW_RPC_HEADER_MISMATCH:
+    case BW_RPC_MISSING_CAPABILITY:
+    case BW_RPC_UNSUPPORTED_VERSION:
+        return MHD_HTTP_BAD_REQUEST;
+    default:
+        return MHD_HTTP_OK;
+    }
+}
+
 static void add_common_headers(struct MHD_Response *resp, hreq *r)
 {
     if (r->new_session && r->hs)
@@ -131,7 +163,8 @@ static enum MHD_Result reply_stream(struct MHD_Connection *c, hreq *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     }
     add_common_headers(resp, r);
-    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    unsigned status = !sse && r->hs->modern ? modern_status(atomic_load(&r->hs->rpc_error)) : MHD_HTTP_OK;
+    enum MHD_Result rc = MHD_queue_response(c, status, resp);
     MHD_destroy_response(resp);
     return rc;
 }
@@ -297,15 +330,103 @@ static enum MHD_Result check_post_headers(struct MHD_Connection *c, hreq *r, boo
     if (!http_is_json_content_type(header(c, MHD_HTTP_HEADER_CONTENT_TYPE)))
         return rpc_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, BW_RPC_INVALID_REQUEST,
                          "Unsupported Media Type: Content-Type must be application/json");
-    const char *ver = header(c, "MCP-Protocol-Version");
-    if (ver && !bw_revision_parse(ver)) {
-        char why[160];
-        snprintf(why, sizeof why, "Bad Request: unsupported MCP-Protocol-Version %.40s (supported: 2025-11-25, "
-                                  "2025-06-18, 2025-03-26, 2024-11-05)", ver);
-        return rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, why);
-    }
     *ok = true;
     return MHD_YES;
+}
+
+/* A legacy-era POST may name only a legacy revision in its header. */
+static bool legacy_version_ok(struct MHD_Connection *c, enum MHD_Result *rc)
+{
+    const char *ver = header(c, "MCP-Protocol-Version");
+    if (!ver || bw_revision_parse(ver))
+        return true;
+    char why[200];
+    snprintf(why, sizeof why, "Bad Request: unsupported MCP-Protocol-Version %.40s (supported: 2025-11-25, "
+                              "2025-06-18, 2025-03-26, 2024-11-05 in a session; 2026-07-28 with the request's _meta)",
+             ver);
+    *rc = rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, why);
+    return false;
+}
+
+static const char *header_of(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+/* The SEP-2243 routing headers of a modern request must agree with its body. Replies and returns false if not. */
+static bool modern_headers_ok(struct MHD_Connection *c, const json_t *msg, enum MHD_Result *rc)
+{
+    const json_t *id = json_object_get(msg, "id");
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    const json_t *params = json_object_get(msg, "params");
+    char why[300];
+    if (!header(c, "MCP-Protocol-Version")) {
+        *rc = rpc_error_id(c, MHD_HTTP_BAD_REQUEST, id, BW_RPC_HEADER_MISMATCH,
+                           "Header mismatch: a 2026-07-28 request needs the MCP-Protocol-Version header", NULL);
+        return false;
+    }
+    bw_entry *tool = NULL;
+    if (!strcmp(method, "tools/call") && json_is_string(json_object_get(params, "name")))
+        tool = bw_registry_get(&H.srv->reg, BW_KIND_TOOL, json_string_value(json_object_get(params, "name")));
+    bool ok = bw_mcp_headers_check(method, params, tool ? json_object_get(tool->listing, "inputSchema") : NULL,
+                                   header_of, c, why, sizeof why);
+    bw_entry_unref(tool);
+    if (!ok) {
+        char msg_text[340];
+        snprintf(msg_text, sizeof msg_text, "Header mismatch: %s", why);
+        *rc = rpc_error_id(c, MHD_HTTP_BAD_REQUEST, id, BW_RPC_HEADER_MISMATCH, msg_text, NULL);
+    }
+    return ok;
+}
+
+/* One stateless-era request: its own short-lived session and stream; the era gate already passed. */
+static enum MHD_Result post_modern(struct MHD_Connection *c, hreq *r, json_t *msg)
+{
+    enum MHD_Result rc;
+    if (!modern_headers_ok(c, msg, &rc))
+        return rc;
+    hsession *hs = hsession_new(H.srv, false, true);
+    if (!hs || !hsessions_add(hs, SIZE_MAX)) {
+        hsession_unref(hs);
+        return rpc_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, BW_RPC_INTERNAL_ERROR, "Out of memory");
+    }
+    hs->modern = true;
+    r->hs = hs;
+    r->owns_session = true;
+    hstream *st = hsession_open_post(hs, msg, false);
+    if (!st)
+        return rpc_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, BW_RPC_INTERNAL_ERROR, "Out of memory");
+    hstream_bound(st, BW_MODERN_STREAM_MAX_UNSENT);
+    attach(r, st, c);
+    hs->session->header_version = header(c, "MCP-Protocol-Version");
+    bw_session_receive_json(hs->session, msg);
+    hs->session->header_version = NULL;
+    return reply_stream(c, r);
+}
+
+/* Sorts a POST into its era (protocol/era.h). Returns true to continue on the legacy path; otherwise *rc is the
+ * answer (a modern request served, an envelope error, or a modern notification accepted). */
+static bool route_era(struct MHD_Connection *c, hreq *r, json_t *msg, enum MHD_Result *rc)
+{
+    bw_envelope env;
+    json_t *data = NULL;
+    char why[300];
+    const char *ver = header(c, "MCP-Protocol-Version");
+    int code = bw_era_classify(msg, ver, &env, why, sizeof why, &data);
+    if (!code && !env.rev)
+        return true;
+    if (!is_request(msg)) {
+        /* The stateless revision defines no client notifications over HTTP: accept and drop. */
+        json_decref(data);
+        *rc = respond(c, MHD_HTTP_ACCEPTED, NULL, "", 0);
+        return false;
+    }
+    if (code) {
+        *rc = rpc_error_id(c, MHD_HTTP_BAD_REQUEST, json_object_get(msg, "id"), code, why, data);
+        return false;
+    }
+    *rc = post_modern(c, r, msg);
+    return false;
 }
 
 static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
@@ -317,6 +438,10 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
     json_t *msg = parse_body(c, r, &rc);
     if (!msg)
         return rc;
+    if (!route_era(c, r, msg, &rc) || !legacy_version_ok(c, &rc)) {
+        json_decref(msg);
+        return rc;
+    }
     hsession *hs = session_for_post(c, r, msg, &rc);
     if (!hs) {
         json_decref(msg);
@@ -586,6 +711,7 @@ static void close_each(hsession *hs, void *arg)
 static void drain(void)
 {
     atomic_store(&H.stopping, true);
+    bw_listen_close_all(H.srv); /* listen streams end with their completion result */
     int64_t until = bw_clock_ms() + H.srv->limits.shutdown_grace_ms;
     while (count_busy() > 0 && bw_clock_ms() < until)
         usleep(20 * 1000);
@@ -757,6 +883,7 @@ bw_status bw_serve_http(bw_server *srv, const bw_http_options *opts)
     drain();
     MHD_stop_daemon(d);
     /* Workers may still hold sessions; join them before the table goes. */
+    bw_tasks_cancel_running(srv);
     bw_workpool_free(srv->pool);
     srv->pool = NULL;
     hsessions_destroy();

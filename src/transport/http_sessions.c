@@ -18,8 +18,18 @@ static void sink(void *ctx, const char *text, size_t len, const json_t *related_
 static void close_stream_hook(void *ctx, const json_t *related_id, int retry_ms);
 static void unanswered_hook(void *ctx, const json_t *related_id);
 static void released_hook(void *ctx);
-static const bw_transport_hooks hooks = {
-    .close_stream = close_stream_hook, .unanswered = unanswered_hook, .released = released_hook};
+static void error_code_hook(void *ctx, const json_t *related_id, int code);
+static const bw_transport_hooks hooks = {.close_stream = close_stream_hook,
+                                         .unanswered = unanswered_hook,
+                                         .released = released_hook,
+                                         .error_code = error_code_hook};
+
+static void error_code_hook(void *ctx, const json_t *related_id, int code)
+{
+    (void)related_id; /* a modern POST carries exactly one request */
+    hsession *hs = ctx;
+    atomic_store(&hs->rpc_error, code);
+}
 
 bool hsessions_init(size_t buckets)
 {

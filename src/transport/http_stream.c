@@ -29,6 +29,13 @@ hstream *hstream_new(unsigned id, bool standalone, bool legacy, bool priming)
     return st;
 }
 
+void hstream_bound(hstream *st, size_t max_unsent)
+{
+    pthread_mutex_lock(&st->mu);
+    st->out.cap = max_unsent;
+    pthread_mutex_unlock(&st->mu);
+}
+
 void hstream_ref(hstream *st)
 {
     atomic_fetch_add(&st->refs, 1);
@@ -100,8 +107,15 @@ static void emit_locked(hstream *st, const char *data, size_t len)
     }
     if (!st->legacy)
         store_locked(st, seq, frame.data, frame.len);
-    if (st->conn && !st->cut && bw_buf_append(&st->out, frame.data, frame.len) != BW_OK)
+    bw_status put = st->conn && !st->cut ? bw_buf_append(&st->out, frame.data, frame.len) : BW_OK;
+    if (put == BW_E_LIMIT) {
+        /* A reader this far behind (a listen stream whose client stopped reading) is cut off rather than
+         * buffered without bound; its connection ends and the listener with it. */
+        st->done = true;
+        st->overflowed = true;
+    } else if (put != BW_OK) {
         fprintf(stderr, "bulwark: out of memory queueing an event\n");
+    }
     bw_buf_free(&frame);
 }
 

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/server_internal.h"
+#include "protocol/tasks.h"
 #include "protocol/session.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -242,6 +243,7 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
     if (idle) {
         /* Join the workers before the sink's memory goes away; a handler that ignores cancellation is left
          * running (and its process exits with us) rather than hanging shutdown. */
+        bw_tasks_cancel_running(srv);
         bw_workpool_free(srv->pool);
         srv->pool = NULL;
         bw_session_unref(s);

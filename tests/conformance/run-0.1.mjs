@@ -56,7 +56,8 @@ export const STATELESS_NOT_APPLICABLE = {
   'server-sse-multiple-streams': 'no Mcp-Session-Id → WARNING, the scenario stops',
 };
 
-const DIR_RE = /^server-(.+)-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)$/;
+/** A scenario's results directory, server-<scenario>-<ISO time, ':' and '.' as '-'> (also read by run-0.2.mjs). */
+export const DIR_RE = /^server-(.+)-(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z)$/;
 
 /** Parse DIR/server-<scenario>-<ts>/checks.json → Map(scenario → checks[]). */
 export function readResults(dir) {

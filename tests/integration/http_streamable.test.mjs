@@ -20,12 +20,21 @@ import { connectStreamable, REQ_OPTS, expectMcpError, collector } from '../lib/h
 
 after(killAllSpawned);
 
+// Every tool bulwark-everything lists, in its order: the 2026-07-28 fixtures (modern_tools.c) first, then the
+// 2025 fixtures (tools.c), then the tasks-extension fixtures (tasks_tools.c).
 const FIXTURE_TOOLS = [
-  'echo', 'add', 'slow_task', 'log_all_levels', 'trigger_resource_update', 'toggle_extra_tool', 'list_roots',
-  'bad_structured', 'test_simple_text', 'test_image_content', 'test_audio_content', 'test_embedded_resource',
-  'test_multiple_content_types', 'test_tool_with_logging', 'test_error_handling', 'test_tool_with_progress',
-  'test_sampling', 'test_elicitation', 'test_elicitation_sep1034_defaults', 'test_elicitation_sep1330_enums',
-  'json_schema_2020_12_tool', 'test_reconnection',
+  'test_x_mcp_header', 'test_missing_capability', 'test_streaming_elicitation', 'test_logging_tool',
+  'test_trigger_tool_change', 'test_trigger_prompt_change', 'test_input_required_result_elicitation',
+  'test_input_required_result_sampling', 'test_input_required_result_list_roots',
+  'test_input_required_result_request_state', 'test_input_required_result_multiple_inputs',
+  'test_input_required_result_multi_round', 'test_input_required_result_tampered_state',
+  'test_input_required_result_capabilities',
+  'echo', 'add', 'slow_task', 'log_all_levels', 'bad_structured', 'test_simple_text', 'test_image_content',
+  'test_audio_content', 'test_embedded_resource', 'test_multiple_content_types', 'test_tool_with_logging',
+  'test_error_handling', 'test_tool_with_progress', 'json_schema_2020_12_tool', 'test_reconnection',
+  'trigger_resource_update', 'toggle_extra_tool', 'test_sampling', 'test_elicitation',
+  'test_elicitation_sep1034_defaults', 'test_elicitation_sep1330_enums', 'list_roots',
+  'greet', 'slow_compute', 'failing_job', 'protocol_error_job', 'confirm_delete', 'multi_input', 'test_tool_with_task',
 ];
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
 const SAMPLING_REPLY = {
@@ -225,8 +234,7 @@ describe('stateful: SDK client over Streamable HTTP', () => {
 
   test('tools/list: every fixture tool, each with a description and inputSchema; 2020-12 schema verbatim', async () => {
     const { tools } = await s.client.listTools({}, REQ_OPTS);
-    const names = tools.map((t) => t.name);
-    for (const n of FIXTURE_TOOLS) assert.ok(names.includes(n), `${n} listed`);
+    assert.deepEqual(tools.map((t) => t.name), FIXTURE_TOOLS, 'every fixture tool, in registration order');
     for (const t of tools) {
       assert.ok(typeof t.description === 'string' && t.description.length > 0, `${t.name} description`);
       assert.equal(t.inputSchema?.type, 'object', `${t.name} inputSchema`);
@@ -282,10 +290,11 @@ describe('stateful: SDK client over Streamable HTTP', () => {
     assert.deepEqual(await s.client.unsubscribeResource({ uri: 'test://watched-resource' }, REQ_OPTS), {});
   });
 
-  test('prompts: list and get all four', async () => {
+  test('prompts: list all five, get the four 2025 ones', async () => {
     const { prompts } = await s.client.listPrompts({}, REQ_OPTS);
-    const names = prompts.map((p) => p.name).sort();
-    assert.deepEqual(names, ['test_prompt_with_arguments', 'test_prompt_with_embedded_resource', 'test_prompt_with_image', 'test_simple_prompt']);
+    const names = prompts.map((p) => p.name);
+    assert.deepEqual(names, ['test_simple_prompt', 'test_prompt_with_arguments', 'test_prompt_with_embedded_resource',
+      'test_prompt_with_image', 'test_input_required_result_prompt']);
     const simple = await s.client.getPrompt({ name: 'test_simple_prompt' }, REQ_OPTS);
     assert.ok(simple.messages.length > 0);
     const args = await s.client.getPrompt({ name: 'test_prompt_with_arguments', arguments: { arg1: 'testValue1', arg2: 'testValue2' } }, REQ_OPTS);

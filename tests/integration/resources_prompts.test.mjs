@@ -147,12 +147,9 @@ describe('prompts', () => {
     prompts = await sdkListAll((p, o) => s.client.listPrompts(p, o), 'prompts');
   });
 
-  test('prompts/list has the fixture prompts, each with a non-empty description', () => {
-    const names = prompts.map((p) => p.name);
-    for (const n of ['test_simple_prompt', 'test_prompt_with_arguments', 'test_prompt_with_embedded_resource',
-      'test_prompt_with_image']) {
-      assert.ok(names.includes(n), `lists ${n}`);
-    }
+  test('prompts/list has exactly the fixture prompts, each with a non-empty description', () => {
+    assert.deepEqual(prompts.map((p) => p.name), ['test_simple_prompt', 'test_prompt_with_arguments',
+      'test_prompt_with_embedded_resource', 'test_prompt_with_image', 'test_input_required_result_prompt']);
     for (const p of prompts) {
       assert.equal(typeof p.description, 'string', `${p.name}: description`);
       assert.ok(p.description.length > 0);

@@ -9,18 +9,31 @@ import {
 } from '../lib/raw-stdio.mjs';
 import { connectSdk, sdkListAll, expectMcpError, REQ_OPTS, collector, finishSdk } from '../lib/sdk.mjs';
 
+// Every tool bulwark-everything lists, in its order: the 2026-07-28 fixtures (modern_tools.c) first, then the
+// 2025 fixtures (tools.c), then the tasks-extension fixtures (tasks_tools.c).
 const FIXTURE_TOOLS = [
-  'echo', 'add', 'slow_task', 'log_all_levels', 'trigger_resource_update', 'toggle_extra_tool', 'list_roots',
-  'bad_structured', 'test_simple_text', 'test_image_content', 'test_audio_content', 'test_embedded_resource',
-  'test_multiple_content_types', 'test_tool_with_logging', 'test_error_handling', 'test_tool_with_progress',
-  'test_sampling', 'test_elicitation', 'test_elicitation_sep1034_defaults', 'test_elicitation_sep1330_enums',
-  'json_schema_2020_12_tool', 'test_reconnection',
+  'test_x_mcp_header', 'test_missing_capability', 'test_streaming_elicitation', 'test_logging_tool',
+  'test_trigger_tool_change', 'test_trigger_prompt_change', 'test_input_required_result_elicitation',
+  'test_input_required_result_sampling', 'test_input_required_result_list_roots',
+  'test_input_required_result_request_state', 'test_input_required_result_multiple_inputs',
+  'test_input_required_result_multi_round', 'test_input_required_result_tampered_state',
+  'test_input_required_result_capabilities',
+  'echo', 'add', 'slow_task', 'log_all_levels', 'bad_structured', 'test_simple_text', 'test_image_content',
+  'test_audio_content', 'test_embedded_resource', 'test_multiple_content_types', 'test_tool_with_logging',
+  'test_error_handling', 'test_tool_with_progress', 'json_schema_2020_12_tool', 'test_reconnection',
+  'trigger_resource_update', 'toggle_extra_tool', 'test_sampling', 'test_elicitation',
+  'test_elicitation_sep1034_defaults', 'test_elicitation_sep1330_enums', 'list_roots',
+  'greet', 'slow_compute', 'failing_job', 'protocol_error_job', 'confirm_delete', 'multi_input', 'test_tool_with_task',
 ];
 
-// From shared/guides/conformance-0.1.md (json-schema-2020-12): listed verbatim, key order kept.
+// The conformance 0.2.0-alpha.12 fixture (shared/guides/conformance-0.2.md, json-schema-2020-12): listed verbatim,
+// key order kept.
 const SCHEMA_2020_12 = '{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","$defs":{"address":' +
-  '{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},"properties":{"name":' +
-  '{"type":"string"},"address":{"$ref":"#/$defs/address"}},"additionalProperties":false}';
+  '{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},' +
+  '"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string",' +
+  '"enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":' +
+  '["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":' +
+  '["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false}';
 
 const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -50,10 +63,8 @@ describe('tools/list', () => {
     tools = await sdkListAll((p, o) => s.client.listTools(p, o), 'tools');
   });
 
-  test('lists every fixture tool exactly once', () => {
-    const names = tools.map((t) => t.name);
-    for (const n of FIXTURE_TOOLS) assert.ok(names.includes(n), `missing tool ${n}`);
-    assert.equal(new Set(names).size, names.length, 'no duplicates');
+  test('lists every fixture tool exactly once, in registration order', () => {
+    assert.deepEqual(tools.map((t) => t.name), FIXTURE_TOOLS);
   });
 
   test('every tool has a name, a non-empty description and an object inputSchema', () => {
@@ -226,19 +237,29 @@ describe('tools/call', () => {
     assert.equal(r.content[2].resource.mimeType, 'application/json');
   });
 
-  test('json_schema_2020_12_tool returns its arguments; $ref and additionalProperties are enforced', async () => {
-    const args = { name: 'Ann', address: { street: '1 Main St', city: 'Springfield' } };
+  test('json_schema_2020_12_tool returns its arguments; $ref, additionalProperties, enum, anyOf and if/then/else are enforced', async () => {
+    const args = { name: 'Ann', address: { street: '1 Main St', city: 'Springfield' }, contactMethod: 'email', email: 'ann@example.com' };
     const r = await call('json_schema_2020_12_tool', args);
     assert.notEqual(r.isError, true, textOf(r));
     assert.deepEqual(JSON.parse(textOf(r)), args);
+    const byPhone = { name: 'Ann', contactMethod: 'phone', phone: '555' };
+    assert.deepEqual(JSON.parse(textOf(await call('json_schema_2020_12_tool', byPhone))), byPhone);
 
-    const bad = await call('json_schema_2020_12_tool', { name: 'Ann', address: { street: 7 } });
-    assert.equal(bad.isError, true, 'address.street must be a string (via $ref)');
-    assert.ok(textOf(bad).includes('$.address.street'), textOf(bad));
-
-    const extra = await call('json_schema_2020_12_tool', { name: 'Ann', age: 3 });
-    assert.equal(extra.isError, true, 'additionalProperties:false');
-    assert.match(textOf(extra), /\bage\b/);
+    const invalid = async (a, why) => {
+      const bad = await call('json_schema_2020_12_tool', a);
+      assert.equal(bad.isError, true, why);
+      return textOf(bad);
+    };
+    const prefix = 'Invalid arguments for tool json_schema_2020_12_tool: ';
+    assert.ok((await invalid({ name: 'Ann', address: { street: 7 }, email: 'a@b' }, 'address.street must be a string (via $ref)'))
+      .includes('$.address.street'));
+    assert.match(await invalid({ name: 'Ann', email: 'a@b', age: 3 }, 'additionalProperties:false'), /\bage\b/);
+    assert.equal(await invalid({ name: 'Ann' }, 'allOf/anyOf: phone or email'), `${prefix}$: does not match any schema in anyOf`);
+    assert.equal(await invalid({ name: 'Ann', contactMethod: 'phone', email: 'a@b' }, 'if contactMethod=phone then phone'),
+      `${prefix}$: missing required property "phone"`);
+    assert.equal(await invalid({ name: 'Ann', phone: '555' }, 'else: email'), `${prefix}$: missing required property "email"`);
+    assert.equal(await invalid({ name: 'Ann', contactMethod: 'fax', email: 'a@b' }, 'enum'),
+      `${prefix}$.contactMethod: "fax" is not one of the enum values "phone", "email"`);
   });
 
   test('test_reconnection returns text', async () => {
