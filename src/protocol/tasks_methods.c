@@ -164,10 +164,11 @@ void bw_m_tasks_update(bw_call *call)
     bw_task_status before = task->status;
     if (bw_task_answer(task, responses, wall))
         resume_locked(call->srv, t, task, wall);
-    /* The job may already be running, but it settles only under the lock, so the status read here is ours. */
+    /* The job may already be running, but it settles only under the lock, so the status read here is ours; it is
+     * published before unlocking so listeners see `working` before the re-run's outcome. */
     json_t *note = task->status != before ? bw_task_json(t, task, true) : NULL;
-    bw_tasks_unlock(t);
     bw_tasks_publish(call->srv, id, note);
+    bw_tasks_unlock(t);
     bw_call_reply(call, json_object());
 }
 
