@@ -15,7 +15,6 @@ export const MODERN = '2026-07-28';
 export const META_VERSION = 'io.modelcontextprotocol/protocolVersion';
 export const META_CAPS = 'io.modelcontextprotocol/clientCapabilities';
 export const META_INFO = 'io.modelcontextprotocol/clientInfo';
-export const META_LOG_LEVEL = 'io.modelcontextprotocol/logLevel';
 export const META_SUBSCRIPTION = 'io.modelcontextprotocol/subscriptionId';
 export const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
 export const TASKS_EXT = 'io.modelcontextprotocol/tasks';
