@@ -371,11 +371,8 @@ static bool modern_headers_ok(struct MHD_Connection *c, const json_t *msg, enum 
     bool ok = bw_mcp_headers_check(method, params, tool ? json_object_get(tool->listing, "inputSchema") : NULL,
                                    header_of, c, why, sizeof why);
     bw_entry_unref(tool);
-    if (!ok) {
-        char msg_text[340];
-        snprintf(msg_text, sizeof msg_text, "Header mismatch: %s", why);
-        *rc = rpc_error_id(c, MHD_HTTP_BAD_REQUEST, id, BW_RPC_HEADER_MISMATCH, msg_text, NULL);
-    }
+    if (!ok) /* the checker's message already reads "Header mismatch: ..." */
+        *rc = rpc_error_id(c, MHD_HTTP_BAD_REQUEST, id, BW_RPC_HEADER_MISMATCH, why, NULL);
     return ok;
 }
 
