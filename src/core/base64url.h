@@ -1,7 +1,7 @@
 /* Unpadded base64 (RFC 4648 section 5 base64url, and the section 4 alphabet for configured keys), decoded
  * strictly: every byte string has exactly one accepted spelling, so a token cannot be altered (a character
  * appended, trailing bits flipped, padding added) and still decode. Pure functions on caller buffers;
- * thread-safe; no allocation. (core/base64.h is the padded standard-alphabet decoder for HTTP headers.) */
+ * thread-safe; no allocation. (core/base64.h adds the padded form, for HTTP headers, on top of this decoder.) */
 #ifndef BW_CORE_BASE64URL_H
 #define BW_CORE_BASE64URL_H
 
