@@ -8,6 +8,8 @@
 #include "bulwark/stdio.h"
 #include "bulwark/http.h"
 #include "bulwark/skills.h"
+#include "bulwark/policy.h"
+#include "bulwark/health.h"
 
 #define BW_VERSION "0.1.0"
 

@@ -41,7 +41,7 @@ typedef struct bw_limits {
     int workers;                   /* worker threads that run handlers [4] */
     int queue_depth;               /* requests queued for workers before -32000 "server overloaded" [1024] */
     int max_in_flight;             /* requests in flight per session [256] */
-    int request_timeout_ms;        /* default deadline of a handler call [60000] */
+    int request_timeout_ms;        /* default deadline of a call (bulwark/policy.h: a tool policy may override) [30000] */
     int client_request_timeout_ms; /* default wait for a server->client request [60000] */
     int shutdown_grace_ms;         /* time in-flight work gets after EOF/SIGTERM [5000] */
 } bw_limits;
@@ -77,6 +77,11 @@ typedef struct bw_tool_def {
     bw_tool_fn handler;        /* required */
     void *user;                /* passed to handler; not owned */
     unsigned flags;            /* BW_TOOL_* */
+    /* The reliability policy (bulwark/policy.h; copied, strings too). NULL: the server's default policy. */
+    const struct bw_tool_policy *policy;
+    /* The dependency the tool calls (circuit breaker and shared bulkhead key), e.g. "db:main" or
+     * "https://api.example.com:443"; copied. NULL: none (no breaker), unless the policy names one. */
+    const char *dependency;
 } bw_tool_def;
 
 /* The handler never blocks: it computes its answer from its arguments (and memory) in microseconds, without

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/sync.h"
+#include "bulwark/policy.h"
 #include "protocol/call_internal.h"
 #include "protocol/dispatch.h"
 #include "protocol/era.h"
@@ -359,4 +360,10 @@ const json_t *bw_call_request_state(const bw_call *c)
 bw_status bw_call_task_begin(bw_call *c)
 {
     return bw_task_begin(c);
+}
+
+void bw_call_set_failure(bw_call *c, bw_failure kind)
+{
+    if (c && kind >= BW_FAILURE_NONE && kind <= BW_FAILURE_PERMANENT)
+        c->failure = (int)kind;
 }

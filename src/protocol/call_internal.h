@@ -56,6 +56,7 @@ struct bw_call {
     json_t *reply_result;         /* the response's result, owned; or */
     json_t *reply_error;          /* the response's error object {code, message, data?}, owned */
     char last_error[256];
+    int failure;                  /* bw_failure the handler reported for the current attempt (bulwark/policy.h) */
     bw_call *next_inflight;
 
     /* Multi round-trip requests (modern era; see mrtr.h). */

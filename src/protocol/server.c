@@ -7,6 +7,7 @@
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
 #include "protocol/seal.h"
+#include "core/clock.h"
 #include "protocol/server_internal.h"
 #include "protocol/skills.h"
 #include "protocol/tasks.h"
@@ -19,7 +20,7 @@ static const bw_limits default_limits = {
     .workers = 4,
     .queue_depth = 1024,
     .max_in_flight = 256,
-    .request_timeout_ms = 60000,
+    .request_timeout_ms = 30000,
     .client_request_timeout_ms = 60000,
     .shutdown_grace_ms = 5000,
 };
@@ -47,6 +48,8 @@ bw_server *bw_server_new(const bw_server_info *info)
     pthread_mutex_init(&srv->sessions_mu, NULL);
     pthread_mutex_init(&srv->listeners_mu, NULL);
     atomic_init(&srv->shutting_down, false);
+    atomic_init(&srv->draining, false);
+    srv->created_ms = bw_clock_ms();
     srv->seal = bw_seal_keys_random();
     srv->state_ttl_ms = BW_STATE_TTL_DEFAULT_MS;
     if (!srv->name || !srv->version || !srv->seal) {

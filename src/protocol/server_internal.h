@@ -36,6 +36,12 @@ struct bw_server {
     pthread_mutex_t listeners_mu;    /* guards listeners */
     struct bw_listener *listeners;   /* open subscriptions/listen streams */
     struct bw_tasks *tasks;          /* the tasks extension's store, or NULL until a task is created */
+
+    /* Reliability (src/reliability). */
+    struct bw_reliability *rel;      /* policy layer state: defaults, dependencies, cache, idempotency, stats */
+    struct bw_health *health;        /* health checks and their last results, or NULL until first used */
+    atomic_bool draining;            /* stop requested: readiness 503, new sessions refused */
+    int64_t created_ms;              /* monotonic, for uptime */
 };
 
 /* Starts the worker pool if it is not running. */
