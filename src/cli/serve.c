@@ -1,15 +1,20 @@
 /* bulwark serve: build the server (from a configuration file, or the built-in example set) and run a transport
  * until EOF or a signal. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "config/app.h"
+#include "config/reload.h"
+#include "config/reload_watch.h"
 
 static const char usage[] =
-    "usage: bulwark serve [-c FILE] [--stdio | --listen HOST:PORT] [--stateless]\n"
+    "usage: bulwark serve [-c FILE] [--stdio | --listen HOST:PORT] [--stateless] [--pid-file F]\n"
     "\n"
     "Serves MCP. With -c, serves the tools, resources and prompts of a configuration file (docs/config.md);\n"
     "without it, the built-in example tool set (echo, add, now, slow_count). Command-line flags override the\n"
@@ -22,13 +27,20 @@ static const char usage[] =
     "                  prints 'listening on http://H:P/mcp' (https:// with TLS) to stderr when ready. Bind to\n"
     "                  127.0.0.1 unless the server must be reachable from elsewhere.\n"
     "  --stateless     HTTP without sessions (every POST stands alone), for horizontal scaling\n"
+    "  --pid-file F    write the process id to F (mode 0644) while serving; removed on exit\n"
     "  -h, --help      this help\n"
     "\n"
     "Without -c, the transport is stdio unless --listen is given. With -c, it is transports.default of the file\n"
     "(stdio when absent) unless --stdio or --listen is given.\n"
     "\n"
     "Exit status: 0 after stdin closes or SIGTERM/SIGINT (in-flight requests get limits.shutdown_grace_ms to\n"
-    "finish), 1 on an invalid configuration or a runtime failure, 2 on a usage error.\n";
+    "finish), 1 on an invalid configuration or a runtime failure, 2 on a usage error.\n"
+    "\n"
+    "Hot reload (with -c): SIGHUP, `bulwark reload`, or a change of the file when reliability.reload.watch is\n"
+    "true, re-reads the file. An invalid file is reported (FILE:LINE:COL lines) and the running configuration\n"
+    "keeps serving; a valid one replaces tools, resources and prompts without failing a request, keeps the\n"
+    "database pools whose settings did not change, and notifies sessions (list_changed). Changes to server,\n"
+    "transports, limits and stateless need a restart.\n";
 
 typedef struct serve_opts {
     const char *config;
@@ -37,6 +49,7 @@ typedef struct serve_opts {
     char host[256];
     uint16_t port;
     bool stateless;
+    const char *pid_file;
 } serve_opts;
 
 static void on_signal(int sig)
@@ -44,6 +57,41 @@ static void on_signal(int sig)
     (void)sig;
     bw_stdio_stop();
     bw_http_stop();
+}
+
+/* SIGHUP never terminates: it asks the reload thread (when there is one) for a reload. */
+static void on_hangup(int sig)
+{
+    (void)sig;
+    bw_reload_watch_signal();
+}
+
+static void catch_hangup(void)
+{
+    struct sigaction sa = {.sa_handler = on_hangup, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Writes "PID\n" to path, mode 0644 whatever the umask (monitoring tools read it as another user). */
+static int write_pid_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    char line[32];
+    int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+    bool ok = fd >= 0 && fchmod(fd, 0644) == 0 && write(fd, line, (size_t)len) == len;
+    int err = errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = false;
+        err = errno;
+    }
+    if (!ok) {
+        fprintf(stderr, "bulwark serve: cannot write the pid file %s: %s\n", path, strerror(err));
+        if (fd >= 0)
+            unlink(path);
+        return 1;
+    }
+    return 0;
 }
 
 static void on_ready(const char *url, void *user)
@@ -71,6 +119,12 @@ static int parse(int argc, char **argv, serve_opts *o)
             }
         } else if (!strcmp(argv[i], "--stateless")) {
             o->stateless = true;
+        } else if (!strcmp(argv[i], "--pid-file")) {
+            if (i + 1 >= argc || !*argv[i + 1]) {
+                fprintf(stderr, "bulwark serve: --pid-file needs a file name\n");
+                return 2;
+            }
+            o->pid_file = argv[++i];
         } else {
             fprintf(stderr, "bulwark serve: unknown option '%s' (try 'bulwark serve --help')\n", argv[i]);
             return 2;
@@ -122,6 +176,24 @@ static int serve_builtin(const serve_opts *o)
     return rc;
 }
 
+/* Serves app with hot reload: the reload thread runs while the transport does. Frees app. */
+static int run_reloadable(bw_app *app, const serve_opts *o, const bw_http_options *http)
+{
+    bw_reloader *reloader = bw_reloader_new(app, o->config, stderr);
+    bw_reload_watch *watch = reloader ? bw_reload_watch_start(reloader, o->config, bw_app_reload_watch(app), stderr)
+                                      : NULL;
+    if (!watch)
+        fprintf(stderr, "bulwark serve: warning: hot reload is unavailable; serving without it\n");
+    int rc = run(bw_app_server(app), http);
+    /* No handler may touch the watch's pipe once it is closed. */
+    signal(SIGHUP, SIG_IGN);
+    bw_reload_watch_stop(watch);
+    /* The live application first: its workers may still run handlers of retired providers. */
+    bw_app_free(app);
+    bw_reloader_free(reloader);
+    return rc;
+}
+
 static int serve_config(const serve_opts *o)
 {
     bw_diag *diag = bw_diag_new();
@@ -141,14 +213,13 @@ static int serve_config(const serve_opts *o)
         http.port = o->port;
     }
     http.stateless |= o->stateless;
-    int rc = 2;
-    if (o->stateless && !use_http)
+    if (o->stateless && !use_http) {
         fprintf(stderr, "bulwark serve: --stateless needs the HTTP transport (--listen, or transports.default: "
                         "http)\n");
-    else
-        rc = run(bw_app_server(app), use_http ? &http : NULL);
-    bw_app_free(app);
-    return rc;
+        bw_app_free(app);
+        return 2;
+    }
+    return run_reloadable(app, o, use_http ? &http : NULL);
 }
 
 int bw_cmd_serve(int argc, char **argv)
@@ -161,5 +232,12 @@ int bw_cmd_serve(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc;
-    return o.config ? serve_config(&o) : serve_builtin(&o);
+    /* From the start: a SIGHUP while the configuration loads must not kill the process. */
+    catch_hangup();
+    if (o.pid_file && write_pid_file(o.pid_file) != 0)
+        return 1;
+    rc = o.config ? serve_config(&o) : serve_builtin(&o);
+    if (o.pid_file)
+        unlink(o.pid_file);
+    return rc;
 }

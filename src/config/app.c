@@ -2,11 +2,13 @@
  * that serves it. Cross-entry checks that no single provider can make (duplicate names and URIs) live here. */
 #include "config/app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bulwark/bulwark.h"
 #include "config/app_http.h"
+#include "config/app_reliability.h"
 #include "config/load.h"
 #include "protocol/server_internal.h"
 #include "providers/exec.h"
@@ -14,6 +16,7 @@
 #include "providers/http_provider.h"
 #include "providers/prompts.h"
 #include "providers/sql.h"
+#include "providers/sql_health.h"
 
 struct bw_app {
     bw_config *cfg;
@@ -22,6 +25,10 @@ struct bw_app {
     bw_app_transport transport;
     bw_app_http http;
     size_t databases;
+    /* Reload: the running application whose unchanged database pools this build borrows (NULL otherwise; only
+     * used while building), and how many it borrowed. */
+    const bw_app *donor;
+    size_t databases_kept;
 };
 
 static const char *str_at(const json_t *obj, const char *key)
@@ -97,17 +104,38 @@ static void transports(bw_app *app, const json_t *t)
     bw_app_http_build(app->build, json_object_get(t, "http"), &app->http);
 }
 
+/* The donor's pool for database `name` when its configuration is identical (reload keeps its connections). */
+static bw_sql_db *donor_database(const bw_app *app, const char *name, const json_t *cfg)
+{
+    if (!app->donor)
+        return NULL;
+    const json_t *before = json_object_get(json_object_get(bw_config_root(app->donor->cfg), "databases"), name);
+    return before && json_equal(before, cfg) ? bw_build_database(app->donor->build, name) : NULL;
+}
+
 static void databases(bw_app *app, const json_t *dbs)
 {
     const char *name;
     json_t *cfg;
     json_object_foreach((json_t *)dbs, name, cfg)
     {
+        bw_sql_db *kept = donor_database(app, name, cfg);
+        if (kept) {
+            if (bw_build_lend_database(app->build, name, kept) != BW_OK)
+                bw_build_error(app->build, cfg, "out of memory");
+            else {
+                app->databases++;
+                app->databases_kept++;
+            }
+            continue;
+        }
         bw_sql_db *db = bw_sql_db_open(app->build, name, cfg);
         if (!db)
             continue;
         if (bw_build_add_database(app->build, name, db) != BW_OK)
             bw_build_error(app->build, cfg, "out of memory");
+        else if (bw_sql_health_register(app->srv, db) != BW_OK) /* the pool is the build's now; only the check failed */
+            bw_build_error(app->build, cfg, "out of memory registering the health check of database '%s'", name);
         else
             app->databases++;
     }
@@ -149,6 +177,9 @@ static void tool(bw_app *app, const json_t *t)
         st = bw_exec_tool_build(app->build, t, section, &def);
     else
         return; /* the schema has reported it */
+    bw_tool_policy policy;
+    if (bw_app_tool_policy(app->build, bw_config_root(app->cfg), t, &policy))
+        def.policy = &policy;
     if (st == BW_OK)
         add_tool(app, t, &def);
     else
@@ -227,9 +258,11 @@ static void build_all(bw_app *app)
     const json_t *root = bw_config_root(app->cfg);
     apply_limits(app, json_object_get(root, "limits"));
     apply_stateless(app, json_object_get(root, "stateless"));
+    bw_app_reliability_apply(app->build, app->srv, json_object_get(root, "reliability"));
     transports(app, json_object_get(root, "transports"));
     databases(app, json_object_get(root, "databases"));
     each_entry(app, json_object_get(root, "tools"), "name", "tool name", build_tool, NULL);
+    bw_app_reliability_tools(app->build, app->srv, json_object_get(root, "reliability"));
     bw_files_catalog *cat = bw_files_catalog_new(app->build);
     if (!cat) {
         bw_build_error(app->build, NULL, "out of memory");
@@ -255,13 +288,14 @@ void bw_app_free(bw_app *app)
     free(app);
 }
 
-bw_app *bw_app_build(const char *path, bw_build_mode mode, bw_diag *diag)
+static bw_app *build_app(const char *path, bw_build_mode mode, bw_diag *diag, const bw_app *donor)
 {
     bw_app *app = calloc(1, sizeof *app);
     if (!app) {
         bw_diag_add(diag, true, path, 0, 0, "out of memory");
         return NULL;
     }
+    app->donor = donor;
     app->cfg = bw_config_load(path, diag);
     if (!app->cfg) {
         bw_app_free(app);
@@ -278,11 +312,17 @@ bw_app *bw_app_build(const char *path, bw_build_mode mode, bw_diag *diag)
         return NULL;
     }
     build_all(app);
+    app->donor = NULL;
     if (bw_build_failed(app->build)) {
         bw_app_free(app);
         return NULL;
     }
     return app;
+}
+
+bw_app *bw_app_build(const char *path, bw_build_mode mode, bw_diag *diag)
+{
+    return build_app(path, mode, diag, NULL);
 }
 
 bw_server *bw_app_server(const bw_app *app)
@@ -309,5 +349,107 @@ bw_app_counts bw_app_counts_of(const bw_app *app)
         .resource_templates = bw_registry_count(reg, BW_KIND_TEMPLATE),
         .prompts = bw_registry_count(reg, BW_KIND_PROMPT),
         .databases = app->databases,
+        .databases_kept = app->databases_kept,
     };
+}
+
+/* ---- reload ---- */
+
+bw_app *bw_app_rebuild(const char *path, bw_diag *diag, const bw_app *running)
+{
+    return build_app(path, BW_BUILD_SERVE, diag, running);
+}
+
+/* Sections read once when serving starts: a change needs a restart. */
+static const char *const restart_sections[] = {"server", "transports", "limits", "stateless"};
+
+size_t bw_app_restart_sections(const bw_app *live, const bw_app *next, const char **out, size_t max)
+{
+    const json_t *a = bw_config_root(live->cfg), *b = bw_config_root(next->cfg);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof restart_sections / sizeof *restart_sections && n < max; i++) {
+        const json_t *x = json_object_get(a, restart_sections[i]), *y = json_object_get(b, restart_sections[i]);
+        if (!(x == y || (x && y && json_equal(x, y))))
+            out[n++] = restart_sections[i];
+    }
+    return n;
+}
+
+/* The kept pools change owner: next's build gets them, so they outlive live's old providers as long as needed. */
+static void take_kept_databases(bw_app *live, bw_app *next)
+{
+    const char *name;
+    json_t *cfg;
+    json_object_foreach(json_object_get(bw_config_root(next->cfg), "databases"), name, cfg) {
+        bw_sql_db *db = bw_build_database(next->build, name);
+        if (db && db == bw_build_database(live->build, name) && bw_build_transfer_database(live->build, next->build,
+                                                                                              name) != BW_OK)
+            abort(); /* an invariant of the lending above: live owns what next borrowed */
+    }
+}
+
+/* The live server's database checks must follow the pools: a check whose pool is not kept goes before that pool
+ * can be freed with the retired providers, and each newly opened pool gets its check (on the staging server it
+ * was registered on, it never runs). A failure only leaves readiness without that check, so it is logged. */
+static void move_health_checks(bw_app *live, bw_app *next)
+{
+    const char *name;
+    json_t *cfg;
+    char check[256];
+    json_object_foreach(json_object_get(bw_config_root(live->cfg), "databases"), name, cfg) {
+        bw_sql_db *before = bw_build_database(live->build, name);
+        snprintf(check, sizeof check, "db:%s", name); /* the name bw_sql_health_register gives */
+        if (before && before != bw_build_database(next->build, name) &&
+            bw_server_remove_health_check(live->srv, check) != BW_OK)
+            fprintf(stderr, "bulwark: reload: the health check %s was not registered\n", check);
+    }
+    json_object_foreach(json_object_get(bw_config_root(next->cfg), "databases"), name, cfg) {
+        bw_sql_db *after = bw_build_database(next->build, name);
+        if (after && after != bw_build_database(live->build, name) && bw_sql_health_register(live->srv, after) != BW_OK)
+            fprintf(stderr, "bulwark: reload: could not register the health check of database '%s'\n", name);
+    }
+}
+
+static void swap_ptr(void **a, void **b)
+{
+    void *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+unsigned bw_app_adopt(bw_app *live, bw_app *next)
+{
+    bw_server *srv = live->srv, *staged = next->srv;
+    unsigned changed = 0;
+    for (int k = 0; k < BW_KIND_COUNT; k++)
+        if (!bw_registry_same_listings(&srv->reg, &staged->reg, (bw_kind)k))
+            changed |= 1u << k;
+    take_kept_databases(live, next);
+    move_health_checks(live, next);
+    bw_registry_swap(&srv->reg, &staged->reg);
+    /* The completion table belongs to the providers (prompts): it moves with them. */
+    swap_ptr((void **)&srv->complete_user, &staged->complete_user);
+    bw_complete_fn fn = srv->complete;
+    srv->complete = staged->complete;
+    staged->complete = fn;
+    swap_ptr((void **)&live->cfg, (void **)&next->cfg);
+    swap_ptr((void **)&live->build, (void **)&next->build);
+    size_t dbs = live->databases, kept = live->databases_kept;
+    live->databases = next->databases, live->databases_kept = next->databases_kept;
+    next->databases = dbs, next->databases_kept = kept;
+    /* Server-wide reliability settings (defaults, max_in_flight, dependencies, cache size, state database, health)
+     * change live too: the staging server validated them; an unchanged state database or cache is kept. */
+    bw_app_reliability_apply(live->build, srv, json_object_get(bw_config_root(live->cfg), "reliability"));
+    return changed;
+}
+
+bool bw_app_reload_watch(const bw_app *app)
+{
+    const json_t *reload = json_object_get(json_object_get(bw_config_root(app->cfg), "reliability"), "reload");
+    return json_is_true(json_object_get(reload, "watch"));
+}
+
+bool bw_app_in_use(const bw_app *app)
+{
+    return !bw_registry_idle(&app->srv->reg);
 }

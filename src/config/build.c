@@ -12,9 +12,12 @@ typedef struct owned {
     void *obj;
 } owned;
 
+/* A database's ownership cell: the own-list frees *cell (when set) and the cell. A lent database has an empty
+ * cell until bw_build_transfer_database fills it, so ownership moves without changing the freeing order. */
 typedef struct named_db {
     char *name;
     bw_sql_db *db;
+    bw_sql_db **cell;
 } named_db;
 
 struct bw_build {
@@ -138,36 +141,72 @@ const char *bw_build_path(bw_build *b, const char *path)
     return out;
 }
 
-static void free_db(void *db)
+static void free_db_cell(void *cell)
 {
-    bw_sql_db_free(db);
+    bw_sql_db **c = cell;
+    bw_sql_db_free(*c);
+    free(c);
+}
+
+/* Registers name -> db; the context owns db when `take`, else it is lent (the cell stays empty). On failure an
+ * owned db is freed. */
+static bw_status add_database(bw_build *b, const char *name, bw_sql_db *db, bool take)
+{
+    char *copy = strdup(name);
+    bw_sql_db **cell = copy ? calloc(1, sizeof *cell) : NULL;
+    named_db *nv = cell ? realloc(b->dbs, (b->n_dbs + 1) * sizeof *nv) : NULL;
+    if (!nv) {
+        free(cell);
+        free(copy);
+        if (take)
+            bw_sql_db_free(db);
+        return BW_E_NOMEM;
+    }
+    b->dbs = nv;
+    *cell = take ? db : NULL;
+    /* The name is owned first so that it is freed after the pool (reverse order). */
+    if (bw_build_own(b, free, copy) != BW_OK) {
+        free(cell);
+        if (take)
+            bw_sql_db_free(db);
+        return BW_E_NOMEM;
+    }
+    if (bw_build_own(b, free_db_cell, cell) != BW_OK)
+        return BW_E_NOMEM;
+    b->dbs[b->n_dbs++] = (named_db){copy, db, cell};
+    return BW_OK;
 }
 
 bw_status bw_build_add_database(bw_build *b, const char *name, bw_sql_db *db)
 {
-    char *copy = strdup(name);
-    named_db *nv = copy ? realloc(b->dbs, (b->n_dbs + 1) * sizeof *nv) : NULL;
-    if (!nv) {
-        free(copy);
-        bw_sql_db_free(db);
-        return BW_E_NOMEM;
-    }
-    b->dbs = nv;
-    /* The name is owned first so that it is freed after the pool (reverse order). */
-    if (bw_build_own(b, free, copy) != BW_OK) {
-        bw_sql_db_free(db);
-        return BW_E_NOMEM;
-    }
-    if (bw_build_own(b, free_db, db) != BW_OK)
-        return BW_E_NOMEM;
-    b->dbs[b->n_dbs++] = (named_db){copy, db};
+    return add_database(b, name, db, true);
+}
+
+bw_status bw_build_lend_database(bw_build *b, const char *name, bw_sql_db *db)
+{
+    return add_database(b, name, db, false);
+}
+
+static named_db *find_db(const bw_build *b, const char *name)
+{
+    for (size_t i = 0; i < b->n_dbs; i++)
+        if (!strcmp(b->dbs[i].name, name))
+            return &b->dbs[i];
+    return NULL;
+}
+
+bw_status bw_build_transfer_database(bw_build *from, bw_build *to, const char *name)
+{
+    named_db *src = find_db(from, name), *dst = find_db(to, name);
+    if (!src || !dst || src->db != dst->db || !*src->cell || *dst->cell)
+        return BW_E_INVALID_ARG;
+    *dst->cell = *src->cell;
+    *src->cell = NULL;
     return BW_OK;
 }
 
 bw_sql_db *bw_build_database(const bw_build *b, const char *name)
 {
-    for (size_t i = 0; i < b->n_dbs; i++)
-        if (!strcmp(b->dbs[i].name, name))
-            return b->dbs[i].db;
-    return NULL;
+    const named_db *d = find_db(b, name);
+    return d ? d->db : NULL;
 }

@@ -60,4 +60,11 @@ BW_NODISCARD bw_status bw_build_own(bw_build *b, void (*free_fn)(void *), void *
 BW_NODISCARD bw_status bw_build_add_database(bw_build *b, const char *name, bw_sql_db *db);
 bw_sql_db *bw_build_database(const bw_build *b, const char *name);
 
+/* Reload: registers a pool another context owns (the running configuration's) without taking it; the lender keeps
+ * it alive at least until bw_build_free, or hands it over with bw_build_transfer_database. */
+BW_NODISCARD bw_status bw_build_lend_database(bw_build *b, const char *name, bw_sql_db *db);
+/* Moves the ownership of database `name` from `from` (which owns it) to `to` (which has it lent); the pool and its
+ * connections are untouched. BW_E_INVALID_ARG when that is not the situation. */
+BW_NODISCARD bw_status bw_build_transfer_database(bw_build *from, bw_build *to, const char *name);
+
 #endif

@@ -104,6 +104,14 @@ int bw_workpool_busy(bw_workpool *p)
     return n;
 }
 
+int bw_workpool_queued(bw_workpool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int n = p->count;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
 void bw_workpool_free(bw_workpool *p)
 {
     if (!p)

@@ -18,6 +18,8 @@ bw_workpool *bw_workpool_new(int threads, int queue_depth);
 BW_NODISCARD bw_status bw_workpool_submit(bw_workpool *p, bw_job_fn fn, void *arg);
 /* Jobs queued or running. */
 int bw_workpool_busy(bw_workpool *p);
+/* Jobs waiting for a worker (not yet running), for saturation checks. */
+int bw_workpool_queued(bw_workpool *p);
 /* Stops accepting jobs, runs what is queued, joins the workers and frees the pool. NULL is a no-op.
  * Blocks until every running job returned. */
 void bw_workpool_free(bw_workpool *p);

@@ -68,6 +68,7 @@ bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const 
     c->trace = trace_of(json_object_get(c->params, "_meta"));
     c->result.total = -1;
     atomic_init(&c->cancelled, false);
+    atomic_init(&c->shutdown_cancelled, false);
     pthread_mutex_init(&c->mu, NULL);
     bw_cond_init_monotonic(&c->cv);
     return c;

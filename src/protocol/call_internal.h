@@ -46,6 +46,7 @@ struct bw_call {
     bool on_reader;               /* runs on the transport's reading thread: must never wait */
 
     atomic_bool cancelled;
+    atomic_bool shutdown_cancelled; /* cancelled by the server's drain: answered with the shutdown error */
     pthread_mutex_t mu;           /* guards cv waits and the cancel callback */
     pthread_cond_t cv;
     void (*on_cancel)(void *);

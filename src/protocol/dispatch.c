@@ -159,9 +159,15 @@ static void finish(bw_call *call, bool was_inflight)
         bw_task_settle(call); /* a task's outcome goes to its record, not to the (long answered) request */
         return;
     }
-    /* A cancelled request is never answered (initialize cannot be cancelled). */
+    /* A cancelled request is never answered (initialize cannot be cancelled), unless the server cancelled it at
+     * shutdown: then the client gets an explicit error rather than a request that never ends. */
+    bool shutdown = atomic_load(&call->shutdown_cancelled) && !call->detached;
+    if (shutdown)
+        bw_call_reply_errorf(call, BW_RPC_SERVER_OVERLOADED,
+                             "Server shutting down: the request was cancelled after the %d ms grace period",
+                             s->srv->limits.shutdown_grace_ms);
     bool answer = bw_call_replied(call) && !call->detached &&
-                  !(atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0);
+                  (shutdown || !(atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0));
     if (answer && call->modern)
         shape_modern(call);
     if (call->batch) {
@@ -182,7 +188,8 @@ static void finish(bw_call *call, bool was_inflight)
 static void run_job(void *arg)
 {
     bw_call *call = arg;
-    call->method->fn(call);
+    if (!atomic_load(&call->cancelled)) /* cancelled while queued (e.g. at shutdown): nothing to start */
+        call->method->fn(call);
     finish(call, true);
 }
 

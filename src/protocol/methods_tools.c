@@ -4,12 +4,12 @@
 
 #include <stdlib.h>
 
-#include "core/clock.h"
 #include "protocol/dispatch.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/mrtr.h"
 #include "protocol/server_internal.h"
 #include "protocol/tasks.h"
+#include "reliability/policy.h"
 
 static void reply_tool_error(bw_call *call, const char *text)
 {
@@ -110,33 +110,26 @@ static bool args_valid(bw_call *call, bw_entry *tool, json_t *args)
     return false;
 }
 
-/* Runs the handler of an admitted call and shapes its answer. */
-static bw_status run_handler(bw_call *call, bw_entry *tool, json_t *args)
+bool bw_tool_settled(bw_call *call, bw_entry *tool, const json_t *args, bw_status st)
 {
-    bw_status st = ((bw_tool_fn)tool->handler)(call, args, tool->user);
     if (atomic_load(&call->cancelled))
-        return st; /* never answered */
+        return true; /* never answered */
     if (call->modern && bw_mrtr_finish(call, tool->key, args, st))
-        return st;
-    if (call->task && st == BW_INPUT_REQUIRED)
-        return st; /* the task parks in input_required with call->input_requests */
-    if (bw_clock_ms_passed(call->deadline_ms)) {
-        char text[200];
-        snprintf(text, sizeof text, "Tool %s did not finish within its deadline of %lld ms", tool->key,
-                 (long long)(call->deadline_ms - call->started_ms));
-        reply_tool_error(call, text);
-        return st;
-    }
+        return true;
+    return call->task && st == BW_INPUT_REQUIRED; /* the task parks in input_required with call->input_requests */
+}
+
+void bw_tool_answer(bw_call *call, bw_entry *tool, bw_status st)
+{
     if (!reply_for_status(call, tool, st))
         build_result(call, tool, st);
-    return st;
 }
 
 bw_status bw_tool_run(bw_call *call, bw_entry *tool, json_t *args)
 {
     if (!args_valid(call, tool, args))
         return BW_E_INVALID_PARAMS;
-    return run_handler(call, tool, args);
+    return bw_policy_run(call, tool, args); /* deadline, retries, breaker, cache... around the handler */
 }
 
 static void run_tool(bw_call *call, bw_entry *tool, json_t *args)
@@ -149,7 +142,7 @@ static void run_tool(bw_call *call, bw_entry *tool, json_t *args)
         if (!call->on_reader && bw_tasks_maybe_start(call, tool, args) && !call->task)
             return; /* answered: -32021 or the store is full */
     }
-    run_handler(call, tool, args);
+    (void)bw_policy_run(call, tool, args);
 }
 
 void bw_m_tools_call(bw_call *call)

@@ -5,6 +5,7 @@
 
 #include "protocol/mcp_headers.h"
 #include "protocol/server_internal.h"
+#include "reliability/reliability_internal.h"
 
 static void set_str(json_t *o, const char *key, const char *val)
 {
@@ -102,6 +103,10 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
     if (e->task_support && e->nonblocking) {
         bw_entry_unref(e);
         return fail(err, errlen, "tool \"%s\": a task-capable tool cannot be BW_TOOL_NONBLOCKING", def->name);
+    }
+    if ((st = bw_policy_compile(srv, def, &e->policy, err, errlen)) != BW_OK) {
+        bw_entry_unref(e);
+        return st;
     }
     st = bw_registry_add(&srv->reg, BW_KIND_TOOL, e);
     if (st == BW_E_EXISTS)

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reliability/reliability_internal.h"
+
 bw_entry *bw_entry_new(const char *key)
 {
     bw_entry *e = calloc(1, sizeof *e);
@@ -26,6 +28,7 @@ void bw_entry_unref(bw_entry *e)
     json_decref(e->required);
     bw_schema_free(e->input);
     bw_schema_free(e->output);
+    bw_policy_free(e->policy);
     free(e);
 }
 

@@ -30,6 +30,7 @@ typedef struct bw_entry {
     int task_support;   /* tools: BW_TASK_NONE / OPTIONAL / REQUIRED (the tasks extension) */
     bool task_manual;   /* tools: the handler begins its task itself (bw_call_task_begin) */
     bw_cache_hint hint; /* resources: cache hint for reads (ttl_ms < 0: the server's) */
+    struct bw_policy *policy; /* tools: the compiled reliability policy (src/reliability), owned */
 } bw_entry;
 
 enum { BW_TASK_NONE, BW_TASK_OPTIONAL, BW_TASK_REQUIRED };
@@ -54,6 +55,16 @@ bw_entry *bw_registry_match_template(bw_registry *r, const char *uri, json_t **v
 size_t bw_registry_count(bw_registry *r, bw_kind k);
 /* Appends listings [offset, offset+limit) of kind k, shaped for revision rev, to arr. Returns the total count. */
 size_t bw_registry_list(bw_registry *r, bw_kind k, bw_revision rev, size_t offset, size_t limit, json_t *arr);
+
+/* Hot reload (registry_swap.c). Exchanges every kind's entry list of a and b in one step under both write locks:
+ * readers of either see all of the old lists or all of the new ones, never a mix or a gap. Entries are moved, not
+ * copied; references held by in-flight calls stay valid. */
+void bw_registry_swap(bw_registry *a, bw_registry *b);
+/* true when kind k of a and b lists the same keys with equal listings, in the same order. */
+bool bw_registry_same_listings(bw_registry *a, bw_registry *b, bw_kind k);
+/* true when no entry of r is referenced from outside r (no call, task or reader holds one): its handlers' state may
+ * be freed. Only meaningful for a registry no longer served (nothing can take a new reference). */
+bool bw_registry_idle(bw_registry *r);
 
 bw_entry *bw_entry_new(const char *key);
 void bw_entry_unref(bw_entry *e);

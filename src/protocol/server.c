@@ -12,6 +12,8 @@
 #include "protocol/skills.h"
 #include "protocol/tasks.h"
 #include "protocol/session.h"
+#include "reliability/health_internal.h"
+#include "reliability/reliability_internal.h"
 
 static const bw_limits default_limits = {
     .max_message_bytes = 4u << 20,
@@ -52,7 +54,8 @@ bw_server *bw_server_new(const bw_server_info *info)
     srv->created_ms = bw_clock_ms();
     srv->seal = bw_seal_keys_random();
     srv->state_ttl_ms = BW_STATE_TTL_DEFAULT_MS;
-    if (!srv->name || !srv->version || !srv->seal) {
+    srv->rel = bw_reliability_new();
+    if (!srv->name || !srv->version || !srv->seal || !srv->rel) {
         bw_server_free(srv);
         return NULL;
     }
@@ -64,11 +67,13 @@ void bw_server_free(bw_server *srv)
     if (!srv)
         return;
     atomic_store(&srv->shutting_down, true);
+    bw_health_free(srv); /* joins the check thread before the checks' user data (e.g. database pools) goes */
     bw_tasks_cancel_running(srv);
     bw_workpool_free(srv->pool);
     bw_tasks_free(srv->tasks);
     bw_skills_free(srv->skills);
     bw_registry_destroy(&srv->reg);
+    bw_reliability_free(srv->rel); /* after the registry: entries' policies are freed with them */
     bw_seal_keys_free(srv->seal);
     pthread_mutex_destroy(&srv->sessions_mu);
     pthread_mutex_destroy(&srv->listeners_mu);
@@ -110,6 +115,7 @@ bw_limits bw_server_limits(const bw_server *srv)
 
 bw_status bw_server_start_pool(bw_server *srv)
 {
+    bw_health_start(srv);
     if (srv->pool)
         return BW_OK;
     srv->pool = bw_workpool_new(srv->limits.workers, srv->limits.queue_depth);

@@ -231,13 +231,15 @@ void bw_session_receive(bw_session *s, const char *text, size_t len)
     json_decref(msg);
 }
 
-void bw_session_cancel_all(bw_session *s, const char *reason)
+void bw_session_cancel_all(bw_session *s, bool for_shutdown)
 {
-    (void)reason;
     bw_listen_drop_session(s->srv, s);
     pthread_mutex_lock(&s->mu);
-    for (bw_call *c = s->inflight; c; c = c->next_inflight)
+    for (bw_call *c = s->inflight; c; c = c->next_inflight) {
+        if (for_shutdown)
+            atomic_store(&c->shutdown_cancelled, true);
         bw_call_cancel(c);
+    }
     pthread_mutex_unlock(&s->mu);
 }
 

@@ -89,8 +89,9 @@ void bw_session_receive(bw_session *s, const char *text, size_t len);
 void bw_session_send_error(bw_session *s, int code, const char *message);
 /* The peer went away: server->client requests waiting on it fail at once. In-flight calls keep running. */
 void bw_session_peer_closed(bw_session *s);
-/* Cancels every call in flight (shutdown). */
-void bw_session_cancel_all(bw_session *s, const char *reason);
+/* Cancels every in-flight call (and drops the session's listen streams). for_shutdown: the server's drain is
+ * cancelling them, so each is answered with the shutdown error instead of never. */
+void bw_session_cancel_all(bw_session *s, bool for_shutdown);
 /* Calls in flight now. */
 int bw_session_inflight(bw_session *s);
 /* Waits until no call is in flight or deadline_ms (monotonic) passes. true when idle. */

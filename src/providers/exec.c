@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bulwark/call.h"
+#include "bulwark/policy.h"
 #include "core/utf8.h"
 #include "providers/exec_argv.h"
 #include "providers/exec_run.h"
@@ -18,6 +19,9 @@
 #include "providers/tool_error.h"
 
 #define EXCERPT_BYTES 1024
+#define DEADLINE_GRACE_MS 20 /* SIGKILL comes at most this long after the call's deadline, whatever kill_grace_ms
+                              * says: the deadline's promise (an answer within 100 ms) outranks a graceful exit */
+#define EX_TEMPFAIL 75       /* sysexits.h: "temporary failure, try again later": the default transient code */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
 typedef struct exec_tool {
@@ -32,6 +36,7 @@ typedef struct exec_tool {
     int kill_grace_ms;
     size_t max_output_bytes;
     bool json_output;
+    bool transient[256];   /* exit codes that mean "try again later" (transient_exit_codes) */
 } exec_tool;
 
 /* ---------------------------------------------------------------- calls */
@@ -75,8 +80,10 @@ static bw_status json_success(bw_call *call, const bw_exec_outcome *o)
 {
     json_error_t je;
     json_t *v = json_loadb(o->out.data ? o->out.data : "", o->out.len, JSON_DECODE_ANY, &je);
-    if (!v)
+    if (!v) {
+        bw_call_set_failure(call, BW_FAILURE_PERMANENT);
         return bw_tool_fail(call, "stdout is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+    }
     char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_t *structured = json_is_object(v) ? json_incref(v) : json_pack("{s:O}", "result", v);
     bw_result *r = bw_call_result(call);
@@ -100,6 +107,24 @@ static bw_status text_success(bw_call *call, const bw_exec_outcome *o)
     json_decref(out);
     json_decref(err);
     return st;
+}
+
+/* What kind of failure the program's end is, for the reliability policy (bulwark/policy.h). */
+static bw_failure failure_of(bw_call *call, const exec_tool *t, const bw_exec_outcome *o)
+{
+    switch (o->end) {
+    case BW_EXEC_TIMED_OUT:
+        return BW_FAILURE_TIMEOUT;
+    case BW_EXEC_CANCELLED: /* past the deadline; a client's cancellation is nobody's fault */
+        return bw_call_remaining_ms(call) == 0 ? BW_FAILURE_TIMEOUT : BW_FAILURE_NONE;
+    case BW_EXEC_EXITED:
+        if (o->code == 0)
+            return BW_FAILURE_NONE;
+        return o->code > 0 && o->code < 256 && t->transient[o->code] ? BW_FAILURE_UNAVAILABLE
+                                                                     : BW_FAILURE_PERMANENT;
+    default:
+        return BW_FAILURE_PERMANENT;
+    }
 }
 
 static bw_status map_outcome(bw_call *call, const exec_tool *t, int64_t timeout_ms, const bw_exec_outcome *o)
@@ -167,22 +192,32 @@ static bw_status exec_handler(bw_call *call, const json_t *args, void *user)
     char err[256];
     bw_argv argv;
     bw_status st = bw_argv_render(t->arg0, t->args, args, &argv, err, sizeof err);
-    if (st == BW_E_INVALID_ARG || st == BW_E_LIMIT)
+    if (st == BW_E_INVALID_ARG || st == BW_E_LIMIT) {
+        bw_call_set_failure(call, BW_FAILURE_PERMANENT);
         return bw_tool_fail(call, "%s", err);
+    }
     if (st != BW_OK)
         return st;
+    /* Read now, not at build time: the reliability policy may have lowered this attempt's deadline. */
     int64_t left = bw_call_remaining_ms(call);
     int64_t timeout_ms = left < t->timeout_ms ? left : t->timeout_ms;
     char *owned = NULL;
     bw_exec_spec spec = {.path = t->path, .argv = argv.v, .envp = t->envp, .cwd = t->cwd, .timeout_ms = timeout_ms,
                          .kill_grace_ms = t->kill_grace_ms, .max_output_bytes = t->max_output_bytes};
+    /* SIGKILL no later than just after the call's deadline, whichever timeout sends SIGTERM. */
+    if (timeout_ms > 0 && spec.kill_grace_ms > left - timeout_ms + DEADLINE_GRACE_MS)
+        spec.kill_grace_ms = (int)(left - timeout_ms + DEADLINE_GRACE_MS);
     st = stdin_text(t, args, &owned, &spec.stdin_data, &spec.stdin_len);
-    if (st == BW_OK && timeout_ms <= 0)
+    if (st == BW_OK && timeout_ms <= 0) {
+        bw_call_set_failure(call, BW_FAILURE_TIMEOUT);
         st = bw_tool_fail(call, "not started: the call's deadline has passed");
-    else if (st == BW_OK) {
+    } else if (st == BW_OK) {
         bw_exec_outcome o;
         bw_exec_outcome_init(&o, t->max_output_bytes);
         bw_exec_run(&spec, call_cancelled, call, &o);
+        bw_failure kind = failure_of(call, t, &o);
+        if (kind != BW_FAILURE_NONE)
+            bw_call_set_failure(call, kind);
         st = map_outcome(call, t, timeout_ms, &o);
         bw_exec_outcome_free(&o);
     }
@@ -389,6 +424,13 @@ static bool compile(exec_tool *t)
     t->kill_grace_ms = (int)int_or(c, "kill_grace_ms", 2000);
     t->max_output_bytes = (size_t)int_or(c, "max_output_bytes", 1048576);
     t->json_output = output && !strcmp(json_string_value(output), "json");
+    const json_t *transient = json_object_get(c, "transient_exit_codes");
+    size_t i;
+    const json_t *code;
+    if (!transient)
+        t->transient[EX_TEMPFAIL] = true;
+    json_array_foreach(transient, i, code)
+        t->transient[json_integer_value(code) & 0xFF] = true; /* the schema bounds it to 1..255 */
     t->envp = build_envp(json_object_get(c, "env_allow"), json_object_get(c, "env"));
     return t->envp != NULL;
 }

@@ -211,6 +211,26 @@ static void copy_info(CURL *e, bw_http_response *resp)
         snprintf(resp->redirect_url, sizeof resp->redirect_url, "%s", s);
 }
 
+/* Failures of the way to the server rather than of the request: another attempt may get through. */
+static bool connection_code(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:  /* the server closed the connection without a response */
+    case CURLE_PARTIAL_FILE: /* ... or in the middle of the body */
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static bw_http_outcome classify(CURLcode rc, const transfer *t)
 {
     if (rc == CURLE_OK)
@@ -221,6 +241,7 @@ static bw_http_outcome classify(CURLcode rc, const transfer *t)
         return BW_HTTP_TIMEOUT;
     if (!t->resp->error[0])
         snprintf(t->resp->error, sizeof t->resp->error, "%s", curl_easy_strerror(rc));
+    t->resp->connection_error = connection_code(rc);
     return BW_HTTP_FAILED;
 }
 

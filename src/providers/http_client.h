@@ -45,6 +45,8 @@ typedef struct bw_http_response {
     char redirect_url[1024]; /* where a redirect that was not followed points ("" when none) */
     bw_buf body;
     char error[CURL_ERROR_SIZE]; /* libcurl's description when BW_HTTP_FAILED */
+    bool connection_error;       /* BW_HTTP_FAILED: the server could not be reached (name resolution, connect, TLS
+                                  * handshake) or the connection broke while sending or receiving */
 } bw_http_response;
 
 /* Initializes libcurl and the shared caches once per process (safe to call from any thread, any number of times).

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bulwark/call.h"
+#include "bulwark/policy.h"
 #include "core/utf8.h"
 #include "providers/http_client.h"
 #include "providers/http_json.h"
@@ -36,6 +37,7 @@ typedef struct http_tool {
     const char *extract;
     bool tls_verify, follow_redirects;
     const char *ca_file; /* resolved path, owned by the build context */
+    char *dependency;    /* the url's origin "scheme://host:port" (owned) */
 } http_tool;
 
 /* ---------------------------------------------------------------- calls */
@@ -178,6 +180,25 @@ static bool call_cancelled(void *call)
     return bw_call_cancelled(call);
 }
 
+/* What kind of failure a transfer met, for the reliability policy (bulwark/policy.h). */
+static bw_failure failure_of(bw_call *call, bw_http_outcome outcome, const bw_http_response *resp)
+{
+    switch (outcome) {
+    case BW_HTTP_DONE:
+        return resp->status >= 500 || resp->status == 429 ? BW_FAILURE_UNAVAILABLE
+               : resp->status >= 400                      ? BW_FAILURE_PERMANENT
+                                                          : BW_FAILURE_NONE;
+    case BW_HTTP_TIMEOUT:
+        return BW_FAILURE_TIMEOUT;
+    case BW_HTTP_CANCELLED: /* past the deadline; a client's cancellation is nobody's fault */
+        return bw_call_remaining_ms(call) == 0 ? BW_FAILURE_TIMEOUT : BW_FAILURE_NONE;
+    case BW_HTTP_FAILED:
+        return resp->connection_error ? BW_FAILURE_CONNECTION : BW_FAILURE_PERMANENT;
+    default:
+        return BW_FAILURE_PERMANENT;
+    }
+}
+
 /* Maps a transfer that produced no usable response to a tool error. */
 static bw_status transfer_error(bw_call *call, const http_tool *t, bw_http_outcome outcome, long timeout_ms,
                                 const bw_http_response *resp)
@@ -199,13 +220,18 @@ static bw_status transfer_error(bw_call *call, const http_tool *t, bw_http_outco
 static bw_status transfer(bw_call *call, const http_tool *t, bw_http_request *req)
 {
     int64_t left = bw_call_remaining_ms(call);
-    if (left <= 0)
+    if (left <= 0) {
+        bw_call_set_failure(call, BW_FAILURE_TIMEOUT);
         return bw_tool_fail(call, "HTTP request not sent: the call's deadline has passed");
+    }
     req->timeout_ms = left < t->timeout_ms ? (long)left : t->timeout_ms;
     req->connect_timeout_ms = t->connect_timeout_ms < req->timeout_ms ? t->connect_timeout_ms : req->timeout_ms;
     bw_http_response resp;
     bw_http_response_init(&resp, t->max_response_bytes);
     bw_http_outcome outcome = bw_http_perform(req, call_cancelled, call, &resp);
+    bw_failure kind = failure_of(call, outcome, &resp);
+    if (kind != BW_FAILURE_NONE)
+        bw_call_set_failure(call, kind);
     bw_status st = outcome == BW_HTTP_DONE ? bw_http_result(bw_call_result(call), &resp, t->extract)
                                            : transfer_error(call, t, outcome, req->timeout_ms, &resp);
     bw_http_response_free(&resp);
@@ -237,6 +263,8 @@ static bw_status http_handler(bw_call *call, const json_t *args, void *user)
                                .follow_redirects = t->follow_redirects};
         st = transfer(call, t, &req);
     }
+    if (failed) /* the arguments cannot make a request: sending them again cannot help */
+        bw_call_set_failure(call, BW_FAILURE_PERMANENT);
     free(body);
     curl_slist_free_all(headers);
     bw_buf_free(&url);
@@ -445,6 +473,7 @@ static void http_tool_free(void *p)
 {
     http_tool *t = p;
     json_decref(t->cfg);
+    free(t->dependency);
     free(t);
 }
 
@@ -458,6 +487,37 @@ static bool bool_or(const json_t *obj, const char *key, bool dflt)
 {
     const json_t *v = json_object_get(obj, key);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+static void lowercase(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+/* The dependency the tool calls: the url's literal origin "scheme://host:port" (lowercase, the port always
+ * written, user info left out), so every tool on one server shares its circuit breaker and bulkhead. NULL on
+ * allocation failure. check_url_shape has checked that the scheme and the authority are literal. */
+static char *origin_of(const char *url)
+{
+    size_t skip = (size_t)(strstr(url, "://") - url) + 3;
+    char *prefix = strndup(url, skip + strcspn(url + skip, "/?#"));
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *origin = NULL;
+    if (prefix && u && curl_url_set(u, CURLUPART_URL, prefix, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        asprintf(&origin, "%s://%s:%s", scheme, host, port) < 0)
+        origin = NULL;
+    if (origin)
+        lowercase(origin);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    free(prefix);
+    return origin;
 }
 
 /* Fills t from its own copy of the (validated) section; defaults are those of src/config/schema/http.json. */
@@ -510,8 +570,11 @@ bw_status bw_http_tool_build(bw_build *b, const json_t *tool, const json_t *http
     http_tool *t = calloc(1, sizeof *t);
     if (t)
         t->cfg = json_deep_copy(http);
-    if (!t || !t->cfg) {
-        free(t);
+    if (t && t->cfg)
+        t->dependency = origin_of(json_string_value(json_object_get(t->cfg, "url")));
+    if (!t || !t->cfg || !t->dependency) {
+        if (t)
+            http_tool_free(t);
         bw_build_error(b, http, "out of memory");
         return BW_E_NOMEM;
     }
@@ -522,5 +585,6 @@ bw_status bw_http_tool_build(bw_build *b, const json_t *tool, const json_t *http
     }
     def->handler = http_handler;
     def->user = t;
+    def->dependency = t->dependency;
     return BW_OK;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "bulwark/call.h"
+#include "bulwark/policy.h"
 #include "providers/sql.h"
 #include "providers/sql_params.h"
 
@@ -46,6 +47,7 @@ typedef struct bw_sql_ctx {
     int wake_fd;         /* readable when the call may have been cancelled (-1: none) */
     bool timed_out;      /* set by the driver when it stopped a statement at the deadline */
     bool cancelled;      /* ... or because the call was cancelled */
+    bw_failure failure;  /* what kind of failure the driver met, for the reliability policy (NONE: not known) */
     const json_t *redact; /* bound values kept out of error messages (array; may be NULL) */
     char err[BW_SQL_ERRLEN];
 } bw_sql_ctx;
@@ -80,8 +82,9 @@ typedef struct bw_sql_info {
     json_t *columns; /* array of result column names (new reference) */
 } bw_sql_info;
 
-/* Operations return BW_OK, BW_E_TOOL (message in ctx->err), BW_E_TIMEOUT or BW_E_CANCELLED. A connection that an
- * operation found broken reports it through broken(), and the pool discards it. */
+/* Operations return BW_OK, BW_E_TOOL (message in ctx->err), BW_E_TIMEOUT or BW_E_CANCELLED, and classify a failure
+ * in ctx->failure when they can (a lost connection, a deadlock, ...). A connection that an operation found broken
+ * reports it through broken(), and the pool discards it. connect failures are BW_E_TOOL (or BW_E_NOMEM). */
 struct bw_sql_driver {
     bw_status (*connect)(const bw_sql_db *db, int64_t deadline_ms, void **conn, char *err, size_t errlen);
     void (*close)(void *conn);

@@ -129,6 +129,17 @@ static void drain_wake(int fd)
         ;
 }
 
+/* How long await may sleep: a slice, but waking exactly at the call's deadline, which passes without a wake-up
+ * (only a client's cancellation writes the wake descriptor) and must cancel the statement at once. */
+static int poll_ms(const bw_sql_ctx *ctx, int64_t hard, int64_t now)
+{
+    int64_t wait = POLL_SLICE_MS;
+    int64_t until = ctx->call ? bw_call_deadline_ms(ctx->call) : ctx->deadline_ms;
+    if (!hard && until > now && until - now < wait)
+        wait = until - now;
+    return (int)wait;
+}
+
 /* Waits until the command's next result can be read without blocking. */
 static bw_status await(pg_conn *c, bw_sql_ctx *ctx)
 {
@@ -143,14 +154,16 @@ static bw_status await(pg_conn *c, bw_sql_ctx *ctx)
         if (hard && now >= hard) {
             c->broken = true;
             snprintf(ctx->err, sizeof ctx->err, "the database did not stop the statement; connection dropped");
+            ctx->failure = ctx->cancelled ? BW_FAILURE_NONE : BW_FAILURE_TIMEOUT;
             return ctx->cancelled ? BW_E_CANCELLED : BW_E_TIMEOUT;
         }
         struct pollfd p[2] = {{.fd = PQsocket(c->pg), .events = POLLIN}, {.fd = ctx->wake_fd, .events = POLLIN}};
-        int r = poll(p, ctx->wake_fd >= 0 ? 2 : 1, POLL_SLICE_MS);
+        int r = poll(p, ctx->wake_fd >= 0 ? 2 : 1, poll_ms(ctx, hard, now));
         if (r > 0 && (p[1].revents & POLLIN))
             drain_wake(ctx->wake_fd);
         if ((r > 0 && p[0].revents) && !PQconsumeInput(c->pg)) {
             c->broken = true;
+            ctx->failure = BW_FAILURE_CONNECTION;
             bw_sql_fail(ctx, PQerrorMessage(c->pg));
             return BW_E_TOOL;
         }
@@ -164,11 +177,18 @@ static bool connection_sqlstate(const char *state)
     return state && (!strncmp(state, "08", 2) || !strncmp(state, "57P", 3));
 }
 
+/* 40P01 deadlock_detected, 40001 serialization_failure: the transaction lost a race; running it again may work. */
+static bool conflict_sqlstate(const char *state)
+{
+    return state && (!strcmp(state, "40P01") || !strcmp(state, "40001"));
+}
+
 static bw_status result_error(pg_conn *c, bw_sql_ctx *ctx, const PGresult *r)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     if (state && !strcmp(state, "57014") && !ctx->cancelled) {
         snprintf(ctx->err, sizeof ctx->err, "statement timed out after %lld ms", (long long)ctx->timeout_ms);
+        ctx->failure = BW_FAILURE_TIMEOUT;
         return BW_E_TIMEOUT;
     }
     if (state && !strcmp(state, "57014")) {
@@ -177,6 +197,9 @@ static bw_status result_error(pg_conn *c, bw_sql_ctx *ctx, const PGresult *r)
     }
     if (connection_sqlstate(state) || PQstatus(c->pg) != CONNECTION_OK)
         c->broken = true;
+    ctx->failure = c->broken                  ? BW_FAILURE_CONNECTION
+                   : conflict_sqlstate(state) ? BW_FAILURE_CONFLICT
+                                              : BW_FAILURE_PERMANENT;
     const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     bw_sql_fail(ctx, primary ? primary : PQresultErrorMessage(r));
     return BW_E_TOOL;
@@ -187,6 +210,7 @@ static bw_status collect(pg_conn *c, bw_sql_ctx *ctx, bw_status sent, result_fn 
 {
     if (sent != BW_OK) {
         c->broken = PQstatus(c->pg) != CONNECTION_OK;
+        ctx->failure = c->broken ? BW_FAILURE_CONNECTION : BW_FAILURE_PERMANENT;
         bw_sql_fail(ctx, PQerrorMessage(c->pg));
         return BW_E_TOOL;
     }
@@ -217,6 +241,7 @@ static bw_status collect(pg_conn *c, bw_sql_ctx *ctx, bw_status sent, result_fn 
     if (PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
         if (st == BW_OK) {
+            ctx->failure = BW_FAILURE_CONNECTION;
             bw_sql_fail(ctx, PQerrorMessage(c->pg));
             st = BW_E_TOOL;
         }
@@ -266,8 +291,10 @@ static bw_status pg_begin(void *vc, bw_sql_ctx *ctx, const bw_sql_txn *txn)
 static bw_status pg_end(void *vc, bw_sql_ctx *ctx, bool commit)
 {
     pg_conn *c = vc;
-    if (c->broken && commit)
+    if (c->broken && commit) {
         snprintf(ctx->err, sizeof ctx->err, "the connection broke before COMMIT; nothing was committed");
+        ctx->failure = BW_FAILURE_CONNECTION;
+    }
     if (c->broken)
         return commit ? BW_E_TOOL : BW_OK;
     if (PQtransactionStatus(c->pg) == PQTRANS_IDLE)
@@ -277,8 +304,10 @@ static bw_status pg_end(void *vc, bw_sql_ctx *ctx, bool commit)
     end.call = NULL;
     end.deadline_ms = bw_clock_ms() + END_GRACE_MS;
     bw_status st = simple(c, &end, commit && PQtransactionStatus(c->pg) == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK");
-    if (st != BW_OK)
+    if (st != BW_OK) {
         memcpy(ctx->err, end.err, sizeof ctx->err);
+        ctx->failure = end.failure;
+    }
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         c->broken = true;
     return st;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bulwark/policy.h"
 #include "core/clock.h"
 #include "providers/sql_pool.h"
 #include "providers/sql_tool.h"
@@ -186,10 +187,25 @@ static bw_status attempt(run *r, bool *retry)
     return st;
 }
 
+/* What kind of failure ended the call, for the reliability policy (bulwark/policy.h). */
+static bw_failure failure_of(const run *r, bw_status st)
+{
+    if (r->no_connection) /* the pool had none free (its wait timed out), or a new one could not be opened */
+        return st == BW_E_TIMEOUT ? BW_FAILURE_UNAVAILABLE : st == BW_E_TOOL ? BW_FAILURE_CONNECTION
+                                                                             : BW_FAILURE_PERMANENT;
+    if (r->ctx.failure != BW_FAILURE_NONE)
+        return r->ctx.failure;
+    if (st == BW_E_TIMEOUT || (st == BW_E_CANCELLED && bw_call_remaining_ms(r->call) == 0))
+        return BW_FAILURE_TIMEOUT;
+    /* A client's cancellation is nobody's fault: the call gets no answer anyway. */
+    return st == BW_E_CANCELLED ? BW_FAILURE_NONE : BW_FAILURE_PERMANENT;
+}
+
 bw_status bw_sql_tool_call(bw_call *call, const json_t *args, void *user)
 {
     run r = {.t = user, .call = call, .args = args, .ctx = {.call = call, .wake_fd = -1}};
     if (!prepare_run(&r)) {
+        bw_call_set_failure(call, BW_FAILURE_PERMANENT);
         free(r.steps);
         return BW_OK;
     }
@@ -201,6 +217,8 @@ bw_status bw_sql_tool_call(bw_call *call, const json_t *args, void *user)
         r.retry_safe = false;
         st = attempt(&r, &retry);
     }
+    if (st != BW_OK)
+        bw_call_set_failure(call, failure_of(&r, st));
     if (st == BW_OK)
         bw_sql_respond(call, r.t, &r.page, &r.last);
     else if (r.no_connection)

@@ -15,6 +15,7 @@
 #include "providers/sql_driver.h"
 
 #define PROGRESS_OPS 1000 /* VM instructions between deadline checks (~10-50 us) */
+#define BUSY_NAP_MAX_MS 10 /* longest sleep between two tries to take a lock */
 
 typedef struct sq_conn {
     sqlite3 *db;
@@ -22,6 +23,9 @@ typedef struct sq_conn {
     bool query_only; /* the connection's PRAGMA query_only */
     bool in_txn;
     bool broken;
+    int busy_timeout_ms;
+    int64_t busy_since_ms; /* when the current wait for a lock began */
+    bw_sql_ctx *ctx;       /* the call using the connection, from begin to end (NULL otherwise) */
 } sq_conn;
 
 /* Error codes after which the connection is not trusted again. */
@@ -32,20 +36,54 @@ static bool fatal_code(int rc)
            primary == SQLITE_CANTOPEN;
 }
 
+/* Another connection holds the lock: waiting (or running again) may succeed. */
+static bool conflict_code(int rc)
+{
+    return (rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED;
+}
+
 static bw_status fail_rc(sq_conn *c, bw_sql_ctx *ctx, int rc)
 {
-    if ((rc & 0xFF) == SQLITE_INTERRUPT && ctx->timed_out) {
+    /* The progress handler interrupts at the deadline; the busy handler gives up waiting for a lock there. */
+    bool stopped = (rc & 0xFF) == SQLITE_INTERRUPT || conflict_code(rc);
+    if (stopped && ctx->timed_out) {
         snprintf(ctx->err, sizeof ctx->err, "statement timed out after %lld ms", (long long)ctx->timeout_ms);
+        ctx->failure = BW_FAILURE_TIMEOUT;
         return BW_E_TIMEOUT;
     }
-    if ((rc & 0xFF) == SQLITE_INTERRUPT && ctx->cancelled) {
+    if (stopped && ctx->cancelled) {
         snprintf(ctx->err, sizeof ctx->err, "statement cancelled");
         return BW_E_CANCELLED;
     }
     if (fatal_code(rc))
         c->broken = true;
+    ctx->failure = conflict_code(rc) ? BW_FAILURE_CONFLICT : fatal_code(rc) ? BW_FAILURE_CONNECTION
+                                                                            : BW_FAILURE_PERMANENT;
     bw_sql_fail(ctx, sqlite3_errmsg(c->db));
     return BW_E_TOOL;
+}
+
+/* Waits for a lock another connection holds: up to busy_timeout_ms, and never past the call's deadline or its
+ * cancellation (sqlite3_busy_timeout would sleep through both). Returning 0 makes the statement fail with BUSY. */
+static int on_busy(void *arg, int count)
+{
+    sq_conn *c = arg;
+    bw_sql_ctx *ctx = c->ctx;
+    int64_t now = bw_clock_ms();
+    if (count == 0)
+        c->busy_since_ms = now;
+    if (ctx && now >= ctx->deadline_ms)
+        ctx->timed_out = true;
+    else if (ctx && ctx->call && bw_call_cancelled(ctx->call))
+        ctx->cancelled = true;
+    int64_t left = c->busy_since_ms + c->busy_timeout_ms - now;
+    if (ctx && ctx->deadline_ms - now < left)
+        left = ctx->deadline_ms - now;
+    if ((ctx && (ctx->timed_out || ctx->cancelled)) || left <= 0)
+        return 0;
+    int nap = count < 4 ? 1 << count : BUSY_NAP_MAX_MS;
+    sqlite3_sleep(left < nap ? (int)left : nap);
+    return 1;
 }
 
 static bw_status run_simple(sq_conn *c, bw_sql_ctx *ctx, const char *sql)
@@ -82,7 +120,8 @@ static bw_status sq_connect(const bw_sql_db *db, int64_t deadline_ms, void **out
     int rc = sqlite3_open_v2(db->target, &c->db, db->sqlite_flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(c->db, 1);
-        sqlite3_busy_timeout(c->db, db->busy_timeout_ms);
+        c->busy_timeout_ms = db->busy_timeout_ms;
+        sqlite3_busy_handler(c->db, on_busy, c);
         /* Defensive mode: no writable_schema tricks that could corrupt the file from SQL. */
         sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
         sqlite3_db_config(c->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
@@ -123,6 +162,7 @@ static bw_status set_query_only(sq_conn *c, bw_sql_ctx *ctx, bool on)
 static bw_status sq_begin(void *vc, bw_sql_ctx *ctx, const bw_sql_txn *txn)
 {
     sq_conn *c = vc;
+    c->ctx = ctx; /* until sq_end, which the caller runs whatever begin returns */
     bw_status st = set_query_only(c, ctx, txn->read_only);
     if (st != BW_OK || !txn->multi)
         return st;
@@ -142,6 +182,7 @@ static bw_status sq_end(void *vc, bw_sql_ctx *ctx, bool commit)
     if (!sqlite3_get_autocommit(c->db) && sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
         c->broken = true;
     c->in_txn = false;
+    c->ctx = NULL;
     return st;
 }
 

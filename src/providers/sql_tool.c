@@ -24,6 +24,7 @@ void bw_sql_tool_free(void *vt)
     }
     free(t->stmts);
     free(t->query_arg);
+    free(t->dependency);
     free(t->name);
     free(t);
 }
@@ -268,7 +269,9 @@ static bw_sql_tool *new_tool(bw_sql_db *db, const json_t *sql, const char *name)
         .timeout_ms = int_or(sql, "timeout_ms", 30000),
     };
     t->stmts = calloc(t->n_stmts ? t->n_stmts : 1, sizeof *t->stmts);
-    if (!t->name || !t->stmts || (qa && !t->query_arg)) {
+    if (asprintf(&t->dependency, "db:%s", db->name) < 0)
+        t->dependency = NULL;
+    if (!t->name || !t->stmts || !t->dependency || (qa && !t->query_arg)) {
         bw_sql_tool_free(t);
         return NULL;
     }
@@ -303,5 +306,6 @@ bw_status bw_sql_tool_build(bw_build *b, const json_t *tool, const json_t *sql, 
         return BW_E_INVALID_ARG;
     def->handler = bw_sql_tool_call;
     def->user = t;
+    def->dependency = t->dependency;
     return BW_OK;
 }

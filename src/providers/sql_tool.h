@@ -24,6 +24,7 @@ typedef struct bw_sql_tool {
     bw_sql_stmt *stmts;
     size_t n_stmts;
     char *query_arg; /* the argument holding client-written SQL, or NULL */
+    char *dependency; /* "db:<database name>": the tool's dependency for the reliability policy */
     bool read_only;
     bool writes; /* some statement writes: sqlite takes the write lock at BEGIN */
     bw_sql_mode mode;

@@ -25,7 +25,8 @@ void bw_breaker_configure(bw_breaker *b, const bw_breaker_policy *cfg);
 
 /* Asks to make a call at now_ms. true: go ahead, and report the outcome with bw_breaker_record exactly once (a
  * half-open probe slot is held until then). false: fail fast; *retry_after_ms (may be NULL) says when it may
- * half-open. A disabled breaker (failure_threshold -1) always admits. */
+ * half-open (half-open with every probe slot taken: min(1000, open_ms), as the probes' outcome is unknown). A disabled
+ * breaker (failure_threshold -1) always admits; disabling an open breaker by bw_breaker_configure closes it. */
 bool bw_breaker_allow(bw_breaker *b, int64_t now_ms, int64_t *retry_after_ms);
 /* Reports an admitted call's outcome: ok false for a breaker fault (timeout, connection, unavailable). */
 void bw_breaker_record(bw_breaker *b, int64_t now_ms, bool ok);

@@ -20,7 +20,8 @@ void bw_bulkhead_free(bw_bulkhead *b);
 /* New limits (reload): later acquires see them; current holders are not evicted. */
 void bw_bulkhead_configure(bw_bulkhead *b, const bw_bulkhead_policy *cfg);
 
-/* Takes a slot, waiting in the queue if allowed, until min(now + queue_timeout_ms, deadline_ms) (monotonic ms).
+/* Takes a slot, waiting in the queue if allowed, until min(now + queue_timeout_ms, deadline_ms) (monotonic ms;
+ * deadline_ms <= 0: no deadline of the caller's own). A free slot is taken even when deadline_ms has passed.
  * `cancelled(ctx)` (may be NULL) is polled while waiting (at least every 50 ms) so a cancelled call leaves the queue.
  * BW_OK: holds a slot (give it back with bw_bulkhead_release). BW_E_OVERLOADED: the queue is full (refused at once).
  * BW_E_TIMEOUT: waited queue_timeout_ms or reached deadline_ms. BW_E_CANCELLED: cancelled while waiting. */

@@ -23,8 +23,9 @@ void bw_result_cache_free(bw_result_cache *c);
  * argument hashes. */
 char *bw_canonical_json(const json_t *value);
 
-/* Stores `result` (deep-copied) for tool+args at now_ms: fresh until now_ms + ttl_ms, kept until
- * now_ms + ttl_ms + max_stale_ms. An entry larger than an eighth of max_bytes is not stored (returns false). */
+/* Stores `result` (deep-copied) for tool+args (NULL args: the same key as {}) at now_ms: fresh until
+ * now_ms + ttl_ms, kept until now_ms + ttl_ms + max_stale_ms. An entry larger than an eighth of max_bytes is not
+ * stored (returns false), nor one with ttl_ms and max_stale_ms both <= 0. */
 bool bw_result_cache_put(bw_result_cache *c, const char *tool, const json_t *args, const json_t *result,
                          int64_t now_ms, int ttl_ms, int max_stale_ms);
 

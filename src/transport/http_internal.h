@@ -92,6 +92,9 @@ void hstream_push_raw(hstream *st, const char *text, size_t len);
 void hstream_cut(hstream *st, int retry_ms);
 /* One of the stream's requests ended without a response (cancelled); the stream ends when none is left. */
 void hstream_unanswered(hstream *st);
+/* Queues an SSE "retry:" field (the reconnection delay) on an event stream whose connection is attached; for a
+ * stream about to end at shutdown. No-op for JSON answers. */
+void hstream_retry_hint(hstream *st, int retry_ms);
 /* Marks the stream finished (session ended) and wakes its writer. */
 void hstream_finish(hstream *st);
 /* Attaches a resuming connection: queues the stored events after seq. */
@@ -145,6 +148,12 @@ void hconns_head_done(struct MHD_Connection *c);
 void hconns_request_done(struct MHD_Connection *c);
 /* Shuts down sockets that waited longer than head_deadline_ms for a complete request head. */
 void hconns_enforce(int64_t now_ms, int head_deadline_ms);
+
+/* ---- health probes (http_health.c) ---- */
+/* /health/live or /health/ready. */
+bool http_is_health_path(const char *url);
+/* Answers a probe on `url` (a health path): the document with 200/503 for GET and HEAD, 405 otherwise. */
+enum MHD_Result http_health(struct MHD_Connection *c, bw_server *srv, const char *url, const char *method);
 
 /* ---- request checks (http_checks.c) ---- */
 /* Total bytes of the request's header names and values. */

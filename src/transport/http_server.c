@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bulwark/health.h"
 #include "core/clock.h"
 #include "protocol/era.h"
 #include "protocol/jsonrpc.h"
@@ -24,6 +25,7 @@
 #include "protocol/revision.h"
 #include "protocol/server_internal.h"
 #include "protocol/tasks.h"
+#include "reliability/policy.h"
 #include "transport/http_internal.h"
 
 /* Request headers we accept. Past libmicrohttpd's per-connection memory it answers 431 itself and closes, which a
@@ -99,6 +101,34 @@ static enum MHD_Result rpc_error_id(struct MHD_Connection *c, unsigned status, c
     enum MHD_Result rc = respond(c, status, "application/json", text ? text : "", text ? strlen(text) : 0);
     free(text);
     return rc;
+}
+
+/* 503 Service Unavailable with Retry-After (overload, drain): the client may try again, here or on another instance,
+ * after retry_s seconds. The JSON-RPC error names the request when id is given (borrowed; data stolen). */
+static enum MHD_Result unavailable(struct MHD_Connection *c, const json_t *id, const char *message, json_t *data,
+                                   int retry_s)
+{
+    json_t *err = bw_rpc_error(id, BW_RPC_SERVER_OVERLOADED, message, data);
+    char *text = json_dumps(err, JSON_COMPACT);
+    json_decref(err);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text ? text : "",
+                                                                MHD_RESPMEM_MUST_COPY);
+    free(text);
+    if (!resp)
+        return MHD_NO;
+    char after[16];
+    snprintf(after, sizeof after, "%d", retry_s > 0 ? retry_s : 1);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* A draining server takes no new sessions; existing ones are served until the grace period ends. */
+static enum MHD_Result refuse_new_session(struct MHD_Connection *c, const json_t *id)
+{
+    return unavailable(c, id, "Server is draining: new sessions are refused; retry on another instance", NULL, 1);
 }
 
 /* The stateless revision's HTTP status for a JSON-RPC error answer (streamable-http: 400 for header, capability and
@@ -299,6 +329,10 @@ static hsession *session_for_post(struct MHD_Connection *c, hreq *r, const json_
         r->owns_session = true;
         return hs;
     }
+    if (is_initialize(msg) && bw_server_draining(H.srv)) {
+        *rc = refuse_new_session(c, json_object_get(msg, "id"));
+        return NULL;
+    }
     if (is_initialize(msg)) {
         hsession *hs = hsession_new(H.srv, false, false);
         if (!hs || !hsessions_add(hs, H.o.max_sessions)) {
@@ -376,11 +410,25 @@ static bool modern_headers_ok(struct MHD_Connection *c, const json_t *msg, enum 
     return ok;
 }
 
+/* A tools/call while the server-wide in-flight cap is reached: 503 + Retry-After before any work is queued (the
+ * policy layer enforces the cap itself too; this answers at the transport level, as load balancers expect).
+ * Returns true when it answered. */
+static bool overloaded(struct MHD_Connection *c, const json_t *msg, enum MHD_Result *rc)
+{
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    int retry_s = 1;
+    if (!is_request(msg) || !method || strcmp(method, "tools/call") || !bw_policy_overloaded(H.srv, &retry_s))
+        return false;
+    *rc = unavailable(c, json_object_get(msg, "id"), BW_POLICY_OVERLOADED_MESSAGE,
+                      json_pack("{s:i}", "retryAfterMs", retry_s * 1000), retry_s);
+    return true;
+}
+
 /* One stateless-era request: its own short-lived session and stream; the era gate already passed. */
 static enum MHD_Result post_modern(struct MHD_Connection *c, hreq *r, json_t *msg)
 {
     enum MHD_Result rc;
-    if (!modern_headers_ok(c, msg, &rc))
+    if (!modern_headers_ok(c, msg, &rc) || overloaded(c, msg, &rc))
         return rc;
     hsession *hs = hsession_new(H.srv, false, true);
     if (!hs || !hsessions_add(hs, SIZE_MAX)) {
@@ -445,7 +493,7 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
         return rc;
     }
     r->hs = hs;
-    if (!valid_shape(c, msg, bw_session_revision(hs->session), &rc)) {
+    if (!valid_shape(c, msg, bw_session_revision(hs->session), &rc) || overloaded(c, msg, &rc)) {
         json_decref(msg);
         return rc;
     }
@@ -514,6 +562,8 @@ static enum MHD_Result delete_mcp(struct MHD_Connection *c, hreq *r)
 
 static enum MHD_Result get_sse(struct MHD_Connection *c, hreq *r)
 {
+    if (bw_server_draining(H.srv))
+        return refuse_new_session(c, NULL);
     hsession *hs = hsession_new(H.srv, true, false);
     if (!hs || !hsessions_add(hs, H.o.max_sessions)) {
         hsession_unref(hs);
@@ -618,11 +668,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                          "Request header fields too large (limit 32768 bytes)");
     if (!header(c, MHD_HTTP_HEADER_HOST) && !strcmp(version, MHD_HTTP_VERSION_1_1))
         return rpc_error(c, MHD_HTTP_BAD_REQUEST, BW_RPC_INVALID_REQUEST, "Bad Request: HTTP/1.1 needs a Host header");
-    if (!http_host_allowed(header(c, MHD_HTTP_HEADER_HOST), H.o.allowed_hosts, H.loopback) ||
-        !http_origin_allowed(header(c, MHD_HTTP_HEADER_ORIGIN), H.o.allowed_origins, H.loopback))
+    if (!http_host_allowed(header(c, MHD_HTTP_HEADER_HOST), H.o.allowed_hosts, H.loopback))
+        return rpc_error(c, MHD_HTTP_FORBIDDEN, BW_RPC_INVALID_REQUEST, "Forbidden: Host or Origin not allowed");
+    /* Probes send no Origin, and must keep answering while the server drains. */
+    if (http_is_health_path(url))
+        return http_health(c, H.srv, url, method);
+    if (!http_origin_allowed(header(c, MHD_HTTP_HEADER_ORIGIN), H.o.allowed_origins, H.loopback))
         return rpc_error(c, MHD_HTTP_FORBIDDEN, BW_RPC_INVALID_REQUEST, "Forbidden: Host or Origin not allowed");
     if (atomic_load(&H.stopping))
-        return rpc_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, BW_RPC_SERVER_OVERLOADED, "Server is shutting down");
+        return unavailable(c, NULL, "Server is shutting down", NULL, 1);
     return route(c, url, method, r);
 }
 
@@ -674,13 +728,16 @@ static void tick(void)
     hsessions_each(keepalive_session, &now);
 }
 
+/* Serves until bw_http_stop; readiness turns to "draining" the moment it is seen. */
 static void wait_for_stop(void)
 {
     struct pollfd pfd = {.fd = H.stop_pipe[0], .events = POLLIN};
     for (;;) {
         int n = poll(&pfd, 1, 1000);
-        if (n > 0)
+        if (n > 0) {
+            bw_server_begin_drain(H.srv);
             return;
+        }
         if (n == 0)
             tick();
     }
@@ -696,7 +753,7 @@ static int count_busy(void)
     return busy;
 }
 
-static void close_each(hsession *hs, void *arg)
+static void collect_each(hsession *hs, void *arg)
 {
     hsession **list = arg;
     hsession_ref(hs);
@@ -704,19 +761,60 @@ static void close_each(hsession *hs, void *arg)
     *list = hs;
 }
 
-/* Graceful stop: refuse new work, let in-flight calls finish (bounded), end every stream and session. */
+/* Every live session, each with a reference (linked through next_expired); taken under the table lock, used outside
+ * it, since cancelling and closing call back into the table. */
+static hsession *collect_sessions(void)
+{
+    hsession *list = NULL;
+    hsessions_each(collect_each, &list);
+    return list;
+}
+
+static void wait_idle(int64_t until_ms)
+{
+    while (count_busy() > 0 && bw_clock_ms() < until_ms)
+        usleep(10 * 1000);
+}
+
+/* Tells the session's open event streams when to reconnect (to another instance) before they end. */
+static void hint_retry(hsession *hs, int retry_ms)
+{
+    pthread_mutex_lock(&hs->mu);
+    for (size_t i = 0; i < hs->n_streams; i++)
+        hstream_retry_hint(hs->streams[i], retry_ms);
+    if (hs->standalone)
+        hstream_retry_hint(hs->standalone, retry_ms);
+    pthread_mutex_unlock(&hs->mu);
+}
+
+/* Past the grace period: every call still running is cancelled and answered with the shutdown error (dispatch), and
+ * given a bounded moment to be written. */
+static void cancel_running(hsession *list)
+{
+    int busy = count_busy();
+    if (busy == 0)
+        return;
+    fprintf(stderr, "bulwark: grace period of %d ms over; cancelling %d request%s still running\n",
+            H.srv->limits.shutdown_grace_ms, busy, busy == 1 ? "" : "s");
+    for (hsession *hs = list; hs; hs = hs->next_expired)
+        bw_session_cancel_all(hs->session, true);
+    wait_idle(bw_clock_ms() + 2000);
+}
+
+/* Graceful stop. Readiness already says "draining" and new sessions are refused; requests on existing sessions are
+ * served until every call finished or the grace period ends. Then new requests get 503, running calls are cancelled
+ * and answered, and every session ends, its event streams with a retry hint. */
 static void drain(void)
 {
-    atomic_store(&H.stopping, true);
     bw_listen_close_all(H.srv); /* listen streams end with their completion result */
-    int64_t until = bw_clock_ms() + H.srv->limits.shutdown_grace_ms;
-    while (count_busy() > 0 && bw_clock_ms() < until)
-        usleep(20 * 1000);
+    wait_idle(bw_clock_ms() + H.srv->limits.shutdown_grace_ms);
+    atomic_store(&H.stopping, true);
     atomic_store(&H.srv->shutting_down, true);
-    hsession *list = NULL;
-    hsessions_each(close_each, &list);
+    hsession *list = collect_sessions();
+    cancel_running(list);
     while (list) {
         hsession *next = list->next_expired;
+        hint_retry(list, 1000);
         hsession_close(list);
         hsession_unref(list);
         list = next;

@@ -170,7 +170,7 @@ void hsession_close(hsession *hs)
         return;
     bool in_table = unlink_session(hs);
     bw_session_peer_closed(hs->session);
-    bw_session_cancel_all(hs->session, "session ended");
+    bw_session_cancel_all(hs->session, false);
     pthread_mutex_lock(&hs->mu);
     for (size_t i = 0; i < hs->n_streams; i++)
         hstream_finish(hs->streams[i]);

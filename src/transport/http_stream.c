@@ -186,6 +186,17 @@ void hstream_unanswered(hstream *st)
     pthread_mutex_unlock(&st->mu);
 }
 
+void hstream_retry_hint(hstream *st, int retry_ms)
+{
+    char hint[32];
+    int n = snprintf(hint, sizeof hint, "retry: %d\n\n", retry_ms);
+    pthread_mutex_lock(&st->mu);
+    if (st->mode == HS_SSE && st->conn && !st->cut)
+        out_append(st, hint, (size_t)n);
+    wake_locked(st);
+    pthread_mutex_unlock(&st->mu);
+}
+
 void hstream_finish(hstream *st)
 {
     pthread_mutex_lock(&st->mu);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bulwark/health.h"
 #include "bulwark/stdio.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -207,7 +208,7 @@ static bool drain(bw_server *srv, bw_session *s)
         return true;
     fprintf(stderr, "bulwark: %s\n", "grace period over; cancelling requests still running");
     atomic_store(&srv->shutting_down, true);
-    bw_session_cancel_all(s, "server shutting down");
+    bw_session_cancel_all(s, true);
     return bw_session_wait_idle(s, bw_clock_ms() + 1000);
 }
 
@@ -237,6 +238,7 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
     framer f = {.limit = srv->limits.max_message_bytes};
     bw_buf_init(&f.line, srv->limits.max_message_bytes + 1);
     st = read_loop(in_fd, &f, s, out);
+    bw_server_begin_drain(srv);
     bw_buf_free(&f.line);
     bw_session_peer_closed(s);
     bool idle = drain(srv, s);

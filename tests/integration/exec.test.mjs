@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killAllSpawned, bulwarkBin, TESTS_DIR } from '../lib/raw-stdio.mjs';
+import { killAllSpawned, bulwarkBin, runCommand, TESTS_DIR } from '../lib/raw-stdio.mjs';
 import { connectSdk, finishSdk, REQ_OPTS } from '../lib/sdk.mjs';
 
 const FIXTURES = path.join(TESTS_DIR, 'fixtures', 'exec');
@@ -45,6 +45,11 @@ tools:
   - name: fail
     exec:
       command: ${FIXTURES}/fail.sh
+  - name: tempfail
+    exec:
+      command: sh
+      args: ["-c", "exit 75"]
+      transient_exit_codes: [75, 76]
   - name: as_json
     input_schema:
       type: object
@@ -120,6 +125,21 @@ describe('exec provider over stdio', () => {
     const r = await call('fail', {});
     assert.equal(r.isError, true);
     assert.deepEqual(r.content, [{ type: 'text', text: 'exit status 3: oops: the thing failed' }]);
+  });
+
+  test('transient_exit_codes: a transient exit is still a tool error with its status', async () => {
+    const r = await call('tempfail', {});
+    assert.equal(r.isError, true);
+    assert.deepEqual(r.content, [{ type: 'text', text: 'exit status 75' }]);
+  });
+
+  test('transient_exit_codes outside 1..255 are configuration errors', async () => {
+    const file = path.join(tmp, 'bad.yaml');
+    fs.writeFileSync(file, 'server: {name: x, version: 1.0.0}\ntools:\n  - name: t\n    exec: {command: true, ' +
+      'transient_exit_codes: [75, 0]}\n');
+    const r = await runCommand(bulwarkBin(), ['check', '-c', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /tools\[0\]\.exec\.transient_exit_codes\[1\]: 0 is less than minimum 1/);
   });
 
   test('output: json parses stdout into structuredContent', async () => {

@@ -8,6 +8,7 @@
 # The command finds in its environment:
 #   BW_TEST_PG_CONNINFO  libpq connection string of the server (user postgres, database postgres)
 #   BW_TEST_PG_RESTART   a shell command that restarts the server (pg_ctl restart -m fast), same port
+#   BW_TEST_PG_STOP      a shell command that stops it (pg_ctl stop -m fast); BW_TEST_PG_START starts it again
 # initdb refuses to run as root, so as root the server runs as the unprivileged `postgres` system user.
 set -eu
 
@@ -58,4 +59,6 @@ fi
 
 export BW_TEST_PG_CONNINFO="host=127.0.0.1 port=$port user=postgres dbname=postgres connect_timeout=5"
 export BW_TEST_PG_RESTART="$pg_ctl -o '$opts' -m fast -w -t 30 restart >/dev/null"
+export BW_TEST_PG_STOP="$pg_ctl -m fast -w -t 30 stop >/dev/null"
+export BW_TEST_PG_START="$pg_ctl -o '$opts' -w -t 30 start >/dev/null"
 "$@"

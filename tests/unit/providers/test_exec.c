@@ -21,6 +21,7 @@
 
 #include "../support/harness.h"
 #include "../support/provider_tool.h"
+#include "failure_probe.h"
 #include "config/build.h"
 #include "config/diag.h"
 #include "providers/exec.h"
@@ -66,14 +67,16 @@ static int teardown(void **state)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->tmp);
     assert_int_equal(system(cmd), 0);
     free(f);
+    probe_reset();
     assert_no_children();
     return 0;
 }
 
-/* Builds and registers a tool from a JSON entry in which "%FIX%" stands for the fixtures directory. */
+/* Builds and registers a tool from a JSON entry in which "%FIX%" stands for the fixtures directory (under a probe:
+ * probe_failure(name) is the failure kind its last call reported). */
 static bw_status build_tool(fixture *f, const char *entry_fmt)
 {
-    return support_build_tool(f->b, f->srv, bw_exec_tool_build, "exec", entry_fmt, "%FIX%", fixtures);
+    return probe_build_tool(f->b, f->srv, bw_exec_tool_build, "exec", entry_fmt, "%FIX%", fixtures);
 }
 
 static void start(fixture *f, int request_timeout_ms)
@@ -398,7 +401,7 @@ static void call_deadline_and_cancellation_kill_the_tree(void **state)
     json_t *r = call_json(f, "tree", json_pack("{s:s}", "file", pidfile));
     assert_true(bw_now_ms() - t0 < 3000);
     assert_true(is_error(r));
-    assert_string_equal(text_of(r), "Tool tree did not finish within its deadline of 700 ms");
+    assert_string_equal(text_of(r), "Tool tree timed out after 700 ms (deadline)");
     json_decref(r);
     pid_t grandchild, leader;
     assert_int_equal(read_pids(pidfile, &grandchild, &leader), 2);
@@ -420,6 +423,73 @@ static void call_deadline_and_cancellation_kill_the_tree(void **state)
     bw_session_receive(f->h->session, cancel, strlen(cancel));
     assert_gone_soon(leader);
     assert_gone_soon(grandchild);
+}
+
+/* What the provider tells the reliability policy: transient_exit_codes (default [75], EX_TEMPFAIL) are
+ * "unavailable", other exits and signals permanent, a timeout a timeout; exec names no dependency. */
+static void failures_are_classified(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(build_tool(f, "{\"name\":\"fail\",\"exec\":{\"command\":\"%FIX%/fail.sh\"}}"), BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"fail3\",\"exec\":{\"command\":\"%FIX%/fail.sh\","
+                                   "\"transient_exit_codes\":[3,100]}}"),
+                     BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"tempfail\",\"exec\":{\"command\":\"sh\",\"args\":[\"-c\","
+                                   "\"exit 75\"]}}"),
+                     BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"tempfail3\",\"exec\":{\"command\":\"sh\",\"args\":[\"-c\","
+                                   "\"exit 75\"],\"transient_exit_codes\":[3]}}"),
+                     BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"crash\",\"exec\":{\"command\":\"%FIX%/crash.sh\"}}"), BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"slow\",\"exec\":{\"command\":\"sleep\",\"args\":[\"5\"],"
+                                   "\"timeout_ms\":100}}"),
+                     BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"ok\",\"exec\":{\"command\":\"true\"}}"), BW_OK);
+    start(f, 10000);
+    static const struct {
+        const char *tool;
+        int failure;
+    } cases[] = {{"fail", BW_FAILURE_PERMANENT},      {"fail3", BW_FAILURE_UNAVAILABLE},
+                 {"tempfail", BW_FAILURE_UNAVAILABLE}, {"tempfail3", BW_FAILURE_PERMANENT},
+                 {"crash", BW_FAILURE_PERMANENT},     {"slow", BW_FAILURE_TIMEOUT},
+                 {"ok", BW_FAILURE_NONE}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *r = call(f, cases[i].tool, "{}");
+        assert_int_equal(is_error(r), cases[i].failure != BW_FAILURE_NONE);
+        if (probe_failure(cases[i].tool) != cases[i].failure)
+            fail_msg("%s: failure %d, want %d", cases[i].tool, probe_failure(cases[i].tool), cases[i].failure);
+        assert_string_equal(probe_dependency(cases[i].tool), "");
+        json_decref(r);
+    }
+    json_t *r = call(f, "tempfail", "{}");
+    assert_string_equal(text_of(r), "exit status 75");
+    json_decref(r);
+}
+
+/* The call's deadline kills a tree that ignores SIGTERM soon after the deadline, not after kill_grace_ms (5 s).
+ * Margin: gone within the deadline (400 ms) + 600 ms, for a loaded 2-core machine under ASan. */
+static void call_deadline_does_not_wait_for_the_grace(void **state)
+{
+    fixture *f = *state;
+    char pidfile[128];
+    snprintf(pidfile, sizeof pidfile, "%s/pids", f->tmp);
+    assert_int_equal(build_tool(f, "{\"name\":\"tree\",\"input_schema\":{\"type\":\"object\",\"properties\":"
+                                   "{\"file\":{}}},\"exec\":{\"command\":\"%FIX%/tree.sh\",\"args\":[\"{{file}}\"],"
+                                   "\"kill_grace_ms\":5000}}"),
+                     BW_OK);
+    start(f, 400);
+    int64_t t0 = bw_now_ms();
+    json_t *r = call_json(f, "tree", json_pack("{s:s}", "file", pidfile));
+    assert_true(is_error(r));
+    json_decref(r);
+    pid_t grandchild, leader;
+    assert_int_equal(read_pids(pidfile, &grandchild, &leader), 2);
+    while (!(process_gone(leader) && process_gone(grandchild)) && bw_now_ms() - t0 < 3000)
+        usleep(5000);
+    int64_t gone = bw_now_ms() - t0;
+    if (gone >= 1000)
+        fail_msg("the tree was gone %lld ms after the call began (deadline 400 ms)", (long long)gone);
+    assert_int_equal(probe_failure("tree"), BW_FAILURE_TIMEOUT);
 }
 
 /* Builds one bad entry and checks the single diagnostic it produces. */
@@ -484,6 +554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(timeout_kills_the_whole_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(descendants_do_not_outlive_the_program, setup, teardown),
         cmocka_unit_test_setup_teardown(call_deadline_and_cancellation_kill_the_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_are_classified, setup, teardown),
+        cmocka_unit_test_setup_teardown(call_deadline_does_not_wait_for_the_grace, setup, teardown),
         cmocka_unit_test_setup_teardown(configuration_errors_are_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

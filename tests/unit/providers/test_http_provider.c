@@ -22,6 +22,7 @@
 
 #include "../support/harness.h"
 #include "../support/provider_tool.h"
+#include "failure_probe.h"
 #include "config/build.h"
 #include "config/diag.h"
 #include "providers/http_provider.h"
@@ -148,6 +149,12 @@ static void route(test_server *s, int fd, const char *req)
         respond(fd, "200 OK", "Content-Type: text/plain; charset=iso-8859-1\r\n", "caf\xe9", 4);
     } else if (!strcmp(path, "/binary")) {
         respond(fd, "200 OK", "Content-Type: application/octet-stream\r\n", "\x00\x01\xff", 3);
+    } else if (!strcmp(path, "/busy")) {
+        respond(fd, "503 Service Unavailable", "Content-Type: text/plain\r\n", "later", 5);
+    } else if (!strcmp(path, "/ratelimit")) {
+        respond(fd, "429 Too Many Requests", "Content-Type: text/plain\r\n", "slow down", 9);
+    } else if (!strcmp(path, "/hangup")) {
+        shutdown(fd, SHUT_RDWR); /* the connection breaks without a response */
     } else if (!strcmp(path, "/empty")) {
         respond(fd, "204 No Content", "", "", 0);
     } else {
@@ -277,15 +284,17 @@ static int teardown(void **state)
     bw_diag_free(f->diag);
     server_stop(f->http);
     free(f);
+    probe_reset();
     return 0;
 }
 
-/* Builds tool `name` from a JSON tool entry with "%PORT%" replaced by the test server's port. */
+/* Builds tool `name` from a JSON tool entry with "%PORT%" replaced by the test server's port (under a probe:
+ * probe_failure(name), probe_dependency(name)). */
 static bw_status build_tool(fixture *f, const char *entry_fmt)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", f->http->port);
-    return support_build_tool(f->b, f->srv, bw_http_tool_build, "http", entry_fmt, "%PORT%", port);
+    return probe_build_tool(f->b, f->srv, bw_http_tool_build, "http", entry_fmt, "%PORT%", port);
 }
 
 static void start(fixture *f)
@@ -596,6 +605,76 @@ static void text_binary_and_refused_connections(void **state)
     json_decref(r);
 }
 
+/* A loopback port nobody listens on: bind, read the port, close. */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    close(fd);
+    return ntohs(addr.sin_port);
+}
+
+/* What the provider tells the reliability policy: 5xx and 429 are "unavailable", other 4xx permanent, no
+ * connection or a broken one "connection", a timeout a timeout; success reports nothing. */
+static void failures_are_classified(void **state)
+{
+    fixture *f = *state;
+    char entry[300];
+    snprintf(entry, sizeof entry, "{\"name\":\"down\",\"http\":{\"url\":\"http://127.0.0.1:%d/\"}}", closed_port());
+    assert_int_equal(build_tool(f, entry), BW_OK);
+    assert_int_equal(build_tool(f, "{\"name\":\"m\",\"input_schema\":{\"type\":\"object\",\"properties\":{\"p\":{}}},"
+                                   "\"http\":{\"url\":\"http://127.0.0.1:%PORT%/{p}\",\"timeout_ms\":300}}"),
+                     BW_OK);
+    start(f);
+    static const struct {
+        const char *path;
+        int failure;
+    } cases[] = {{"missing", BW_FAILURE_PERMANENT},    {"error", BW_FAILURE_UNAVAILABLE},
+                 {"busy", BW_FAILURE_UNAVAILABLE},     {"ratelimit", BW_FAILURE_UNAVAILABLE},
+                 {"hangup", BW_FAILURE_CONNECTION},    {"slow", BW_FAILURE_TIMEOUT},
+                 {"json", BW_FAILURE_NONE}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[64];
+        snprintf(args, sizeof args, "{\"p\":\"%s\"}", cases[i].path);
+        json_t *r = call(f, "m", args);
+        assert_int_equal(is_error(r), cases[i].failure != BW_FAILURE_NONE);
+        if (probe_failure("m") != cases[i].failure)
+            fail_msg("/%s: failure %d, want %d", cases[i].path, probe_failure("m"), cases[i].failure);
+        json_decref(r);
+    }
+    json_t *r = call(f, "down", "{}");
+    assert_true(is_error(r));
+    assert_int_equal(probe_failure("down"), BW_FAILURE_CONNECTION);
+    json_decref(r);
+}
+
+/* The dependency is the url's literal origin: lowercase, the port always written, user info left out. */
+static void the_dependency_is_the_origin(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *url, *origin;
+    } cases[] = {
+        {"http://127.0.0.1:%PORT%/{p}", NULL}, /* NULL: http://127.0.0.1:<port> */
+        {"HTTPS://API.Example.COM/v1/{p}?x=1", "https://api.example.com:443"},
+        {"http://user:secret@example.com/{p}", "http://example.com:80"},
+        {"http://[::1]:8081", "http://[::1]:8081"},
+        {"https://example.com:8443?q={p}", "https://example.com:8443"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char entry[300], name[8], want[64];
+        snprintf(name, sizeof name, "t%zu", i);
+        snprintf(entry, sizeof entry, "{\"name\":\"%s\",\"input_schema\":{\"type\":\"object\",\"properties\":"
+                                      "{\"p\":{}}},\"http\":{\"url\":\"%s\"}}", name, cases[i].url);
+        assert_int_equal(build_tool(f, entry), BW_OK);
+        snprintf(want, sizeof want, "http://127.0.0.1:%d", f->http->port);
+        assert_string_equal(probe_dependency(name), cases[i].origin ? cases[i].origin : want);
+    }
+}
+
 /* Builds one bad entry and checks the single diagnostic it produces. */
 static void expect_config_error(fixture *f, const char *entry, const char *want)
 {
@@ -662,6 +741,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(second_call_reuses_the_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(redirect_is_not_followed_by_default, setup, teardown),
         cmocka_unit_test_setup_teardown(text_binary_and_refused_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_are_classified, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_dependency_is_the_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(configuration_errors_are_reported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

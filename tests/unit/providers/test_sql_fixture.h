@@ -20,6 +20,7 @@
 #include "../support/harness.h"
 #include "config/build.h"
 #include "config/diag.h"
+#include "failure_probe.h"
 #include "providers/sql.h"
 
 #define FX_MARKS 32
@@ -85,7 +86,8 @@ static inline bw_sql_db *fx_db(fx *f, const char *name, json_t *cfg)
     return db;
 }
 
-/* Builds and registers tool `name` with input schema `schema` and sql section `sql` (both stolen). */
+/* Builds and registers tool `name` with input schema `schema` and sql section `sql` (both stolen), under a probe
+ * (failure_probe.h: probe_failure(name), probe_dependency(name)). */
 static inline bw_status fx_tool(fx *f, const char *name, json_t *schema, json_t *sql)
 {
     json_t *tool = json_pack("{s:s,s:o,s:o}", "name", name, "input_schema", schema, "sql", sql);
@@ -95,6 +97,7 @@ static inline bw_status fx_tool(fx *f, const char *name, json_t *schema, json_t 
     if (st != BW_OK)
         return st;
     char err[256];
+    probe_wrap(&def);
     assert_int_equal(bw_server_add_tool(f->srv, &def, err, sizeof err), BW_OK);
     return BW_OK;
 }
@@ -173,6 +176,7 @@ static inline void fx_free(fx *f)
     bw_diag_free(f->diag);
     json_decref(f->configs);
     nftw(f->dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
+    probe_reset();
 }
 
 static inline void fx_write(const fx *f, const char *name, const char *text)

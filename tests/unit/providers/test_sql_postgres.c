@@ -230,6 +230,8 @@ static void statement_timeout(void **state)
     int64_t took = bw_clock_ms() - start;
     assert_string_equal(err, "database 'pg': statement timed out after 300 ms");
     assert_true(took >= 290 && took < 2000);
+    assert_int_equal(probe_failure("sleep"), BW_FAILURE_TIMEOUT);
+    assert_string_equal(probe_dependency("sleep"), "db:pg");
     free(err);
     fx_free(&f);
 }
@@ -261,6 +263,62 @@ static void cancellation_stops_the_statement(void **state)
     json_decref(sc);
     assert_psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(8)%' AND state = 'active'",
                 "0");
+    fx_free(&f);
+}
+
+/* What the provider tells the reliability policy, by SQLSTATE: deadlock and serialization failures are conflicts,
+ * class 08 and 57P01..57P03 connection failures, the rest (constraint, division by zero) permanent. */
+static void failures_are_classified(void **state)
+{
+    (void)state;
+    free(psql("CREATE OR REPLACE FUNCTION bw_fail(code text) RETURNS int LANGUAGE plpgsql AS "
+              "$$ BEGIN RAISE EXCEPTION 'injected %', code USING ERRCODE = code; END $$"));
+    fx f;
+    pg(&f, NULL);
+    assert_int_equal(fx_tool(&f, "fail", schema_of("{\"code\":{}}"),
+                             json_pack("{s:s,s:s}", "database", "pg", "statement", "SELECT bw_fail(:code) AS x")),
+                     BW_OK);
+    fx_start(&f);
+    static const struct {
+        const char *code;
+        int failure;
+    } cases[] = {{"40P01", BW_FAILURE_CONFLICT},   {"40001", BW_FAILURE_CONFLICT},
+                 {"23505", BW_FAILURE_PERMANENT},  {"22012", BW_FAILURE_PERMANENT},
+                 {"08006", BW_FAILURE_CONNECTION}, {"57P01", BW_FAILURE_CONNECTION},
+                 {"57P03", BW_FAILURE_CONNECTION}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *err = fx_call_error(&f, "fail", json_pack("{s:s}", "code", cases[i].code));
+        assert_string_equal(err, "database 'pg': injected ..."); /* bound values stay out of messages */
+        if (probe_failure("fail") != cases[i].failure)
+            fail_msg("%s: failure %d, want %d", cases[i].code, probe_failure("fail"), cases[i].failure);
+        free(err);
+    }
+    fx_free(&f);
+}
+
+/* The call's deadline (far below the tool's 30 s timeout) stops the statement on the server: the handler ends
+ * soon after it and the backend no longer runs the query. Margin: deadline + 700 ms, for a loaded 2-core machine
+ * under ASan (statement_timeout is the remaining time; PQcancel follows at the deadline). */
+static void call_deadline_cancels_the_backend(void **state)
+{
+    (void)state;
+    fx f;
+    pg(&f, NULL);
+    bw_limits lim = {.request_timeout_ms = 500};
+    assert_int_equal(bw_server_set_limits(f.srv, &lim), BW_OK);
+    assert_int_equal(fx_tool(&f, "sleep", schema_of("{}"),
+                             json_pack("{s:s,s:s}", "database", "pg", "statement", "SELECT pg_sleep(10) AS slept")),
+                     BW_OK);
+    fx_start(&f);
+    int64_t start = bw_clock_ms();
+    char *err = fx_call_error(&f, "sleep", json_object());
+    int64_t took = bw_clock_ms() - start;
+    if (took < 450 || took >= 1200)
+        fail_msg("answered after %lld ms (deadline 500 ms): %s", (long long)took, err);
+    assert_int_equal(probe_failure("sleep"), BW_FAILURE_TIMEOUT);
+    assert_psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(10)%' AND state = 'active'",
+                "0");
+    free(err);
     fx_free(&f);
 }
 
@@ -311,6 +369,7 @@ static void unreachable_server(void **state)
             fx_start(&f);
             char *err = fx_call_error(&f, "t", json_object());
             assert_non_null(strstr(err, "database 'down': cannot connect: "));
+            assert_int_equal(probe_failure("t"), BW_FAILURE_CONNECTION);
             free(err);
         }
         fx_free(&f);
@@ -336,6 +395,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(client_sql_cannot_change_the_session, setup),
         cmocka_unit_test_setup(statement_timeout, setup),
         cmocka_unit_test_setup(cancellation_stops_the_statement, setup),
+        cmocka_unit_test_setup(failures_are_classified, setup),
+        cmocka_unit_test_setup(call_deadline_cancels_the_backend, setup),
         cmocka_unit_test_setup(pool_recovers_after_restart, setup),
         cmocka_unit_test_setup(unreachable_server, setup),
     };

@@ -282,6 +282,8 @@ static void statement_timeout(void **state)
     int64_t took = bw_clock_ms() - start;
     assert_string_equal(err, "database 'shop': statement timed out after 200 ms");
     assert_true(took >= 200 && took < 2000);
+    assert_int_equal(probe_failure("forever"), BW_FAILURE_TIMEOUT);
+    assert_string_equal(probe_dependency("forever"), "db:shop");
     free(err);
     fx_free(&f);
 }
@@ -306,11 +308,90 @@ static void pool_exhaustion(void **state)
     int64_t took = bw_clock_ms() - start;
     assert_string_equal(err, "database 'shop': no connection available within 300 ms (pool of 1 busy)");
     assert_true(took >= 290 && took < 1200);
+    assert_int_equal(probe_failure("fast"), BW_FAILURE_UNAVAILABLE);
     free(err);
     usleep(1600 * 1000);
     json_t *sc = fx_call_ok(&f, "fast", json_object());
     assert_json(sc, "{\"rows\":[{\"one\":1}],\"row_count\":1,\"truncated\":false}");
     json_decref(sc);
+    fx_free(&f);
+}
+
+/* A connection of the test's own that holds the database's write lock until closed. */
+static sqlite3 *hold_write_lock(const fx *f)
+{
+    char path[256];
+    sqlite3 *db;
+    snprintf(path, sizeof path, "%s/shop.db", f->dir);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    return db;
+}
+
+/* What the provider tells the reliability policy: a bad statement is permanent, a lock held elsewhere is a
+ * conflict (after busy_timeout_ms), success reports nothing. */
+static void failures_are_classified(void **state)
+{
+    (void)state;
+    fx f;
+    fx_init(&f, BW_BUILD_SERVE);
+    fx_write(&f, "seed.sql", SEED);
+    assert_non_null(fx_db(&f, "shop", json_pack("{s:s,s:s,s:s,s:i}", "driver", "sqlite", "path", "shop.db",
+                                               "init_script", "seed.sql", "busy_timeout_ms", 100)));
+    assert_int_equal(fx_tool(&f, "add", schema_of("{\"name\":{},\"email\":{}}"),
+                             json_pack("{s:s,s:s,s:b}", "database", "shop", "statement",
+                                       "INSERT INTO customers (name, email) VALUES (:name, :email)", "read_only", 0)),
+                     BW_OK);
+    fx_start(&f);
+    json_t *sc = fx_call_ok(&f, "add", json_pack("{s:s,s:s}", "name", "Bo", "email", "bo@example.com"));
+    json_decref(sc);
+    assert_int_equal(probe_failure("add"), BW_FAILURE_NONE);
+    char *err = fx_call_error(&f, "add", json_pack("{s:s,s:s}", "name", "Cy", "email", "bo@example.com"));
+    assert_string_equal(err, "database 'shop': UNIQUE constraint failed: customers.email");
+    assert_int_equal(probe_failure("add"), BW_FAILURE_PERMANENT);
+    free(err);
+    sqlite3 *holder = hold_write_lock(&f);
+    err = fx_call_error(&f, "add", json_pack("{s:s,s:s}", "name", "Di", "email", "di@example.com"));
+    assert_string_equal(err, "database 'shop': database is locked");
+    assert_int_equal(probe_failure("add"), BW_FAILURE_CONFLICT);
+    free(err);
+    sqlite3_close(holder);
+    fx_free(&f);
+}
+
+/* The call's deadline, shorter than the tool's timeout and than busy_timeout_ms, stops a running statement and a
+ * wait for a lock (the progress and busy handlers see it). Margin: the answer within deadline + 400 ms, for a
+ * loaded 2-core machine under ASan; the checks run every ~1000 VM instructions and every <= 10 ms of waiting. */
+static void call_deadline_stops_statements_and_lock_waits(void **state)
+{
+    (void)state;
+    fx f;
+    shop(&f, NULL);
+    bw_limits lim = {.request_timeout_ms = 300};
+    assert_int_equal(bw_server_set_limits(f.srv, &lim), BW_OK);
+    assert_int_equal(fx_tool(&f, "forever", schema_of("{}"),
+                             json_pack("{s:s,s:s}", "database", "shop", "statement", FOREVER)),
+                     BW_OK);
+    assert_int_equal(fx_tool(&f, "touch", schema_of("{}"),
+                             json_pack("{s:s,s:s,s:b}", "database", "shop", "statement",
+                                       "UPDATE numbers SET n = n WHERE n = 1", "read_only", 0)),
+                     BW_OK);
+    fx_start(&f);
+    const char *tools[] = {"forever", "touch"};
+    sqlite3 *holder = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (i == 1)
+            holder = hold_write_lock(&f); /* busy_timeout_ms is 5000 by default */
+        int64_t start = bw_clock_ms();
+        char *err = fx_call_error(&f, tools[i], json_object());
+        int64_t took = bw_clock_ms() - start;
+        /* The text is the policy's (the call's deadline passed); what matters here is when the handler ended. */
+        if (took < 250 || took >= 700)
+            fail_msg("%s: answered after %lld ms (deadline 300 ms): %s", tools[i], (long long)took, err);
+        assert_int_equal(probe_failure(tools[i]), BW_FAILURE_TIMEOUT);
+        free(err);
+    }
+    sqlite3_close(holder);
     fx_free(&f);
 }
 
@@ -426,6 +507,8 @@ int main(void)
         cmocka_unit_test(rollback_leaves_no_partial_rows),
         cmocka_unit_test(statement_timeout),
         cmocka_unit_test(pool_exhaustion),
+        cmocka_unit_test(failures_are_classified),
+        cmocka_unit_test(call_deadline_stops_statements_and_lock_waits),
         cmocka_unit_test(config_errors),
         cmocka_unit_test(database_config_errors),
         cmocka_unit_test(check_mode_touches_nothing),
