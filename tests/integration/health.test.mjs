@@ -6,12 +6,12 @@
 
 import { test, describe, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startHttp, finishHttp, request, post, initializeMsg, sleep } from '../lib/http.mjs';
-import { bulwarkBin, killAllSpawned, registerChild, runCommand, TESTS_DIR } from '../lib/raw-stdio.mjs';
+import { bulwarkBin, killAllSpawned } from '../lib/raw-stdio.mjs';
+import { startPostgres } from '../lib/postgres.mjs';
 
 after(killAllSpawned);
 
@@ -93,50 +93,7 @@ describe('probe documents (bulwark serve, built-in tools)', () => {
 // ------------------------------------------------------------------------------------------------------------
 // PostgreSQL stop/start
 
-/** A private PostgreSQL server (tests/pg/with-postgres.sh) kept alive until close(): {conninfo, stop(), start(), close()}. */
-async function startPostgres() {
-  const script = path.join(TESTS_DIR, 'pg', 'with-postgres.sh');
-  const proc = spawn('sh', [script, 'sh', '-c',
-    'printf "%s\\n%s\\n%s\\n" "$BW_TEST_PG_CONNINFO" "$BW_TEST_PG_STOP" "$BW_TEST_PG_START"; exec cat >/dev/null'],
-  { stdio: ['pipe', 'pipe', 'pipe'] });
-  registerChild(proc);
-  const exited = new Promise((r) => proc.once('close', r));
-  let out = '';
-  let err = '';
-  proc.stderr.on('data', (c) => { err += c; });
-  const lines = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`with-postgres.sh did not start within 60 s: ${err}`)), 60000);
-    proc.stdout.on('data', (c) => {
-      out += c;
-      const l = out.split('\n');
-      if (l.length > 3) {
-        clearTimeout(timer);
-        resolve(l);
-      }
-    });
-    exited.then(() => reject(new Error(`with-postgres.sh exited: ${err}`)));
-  });
-  const run = (cmd) => execSync(cmd, { shell: '/bin/sh', stdio: 'ignore', timeout: 60000 });
-  return {
-    conninfo: lines[0],
-    stop: () => run(lines[1]),
-    start: () => run(lines[2]),
-    async close() {
-      proc.stdin.end(); // cat ends; the wrapper stops the server and removes its directory
-      let timer;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 30000); })]);
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** The health section when this build's configuration schema has it (the policy layer adds it); else none. */
-async function healthSection(dir) {
-  const probe = path.join(dir, 'probe.yaml');
-  fs.writeFileSync(probe, 'server: {name: p, version: "1"}\nreliability:\n  health: {interval_ms: 200}\n');
-  const r = await runCommand(bulwarkBin(), ['check', '-c', probe]);
-  return r.code === 0 ? 'reliability:\n  health: {interval_ms: 200, check_timeout_ms: 1000}\n' : '';
-}
+const HEALTH_SECTION = 'reliability:\n  health: {interval_ms: 200, check_timeout_ms: 1000}\n';
 
 describe('readiness follows PostgreSQL', () => {
   test('starting (503) while the database never answered, 200 once it does, 503 when it stops, 200 when it returns', async (t) => {
@@ -145,12 +102,12 @@ describe('readiness follows PostgreSQL', () => {
     let s;
     try {
       const cfg = path.join(dir, 'bulwark.yaml');
-      fs.writeFileSync(cfg, `server: {name: health-pg, version: "1"}\n${await healthSection(dir)}` +
+      fs.writeFileSync(cfg, `server: {name: health-pg, version: "1"}\n${HEALTH_SECTION}` +
         `databases:\n  main:\n    driver: postgres\n    conninfo: "${pg.conninfo}"\n` +
         '    pool: {min: 0, max: 2}\n');
       pg.stop();
       s = await startHttp({ bin: bulwarkBin(), argv: ['serve', '-c', cfg, '--listen', '127.0.0.1:0'] });
-      // Interval 200 ms when configurable, else the 2 s default: allow several rounds either way.
+      // Checks every 200 ms; allow many rounds for a loaded machine under ASan.
       const FLIP_MS = 20000;
       let r = await get(s, '/health/ready');
       assertDocument(r, 503, 'ready before the first successful check');
