@@ -83,24 +83,7 @@ static inline const char *probe_dependency(const char *tool)
 static inline bw_status probe_build_tool(bw_build *b, bw_server *srv, support_build_fn build, const char *section,
                                          const char *entry_fmt, const char *token, const char *value)
 {
-    char text[8192];
-    const char *at = token ? strstr(entry_fmt, token) : NULL;
-    if (at)
-        snprintf(text, sizeof text, "%.*s%s%s", (int)(at - entry_fmt), entry_fmt, value, at + strlen(token));
-    else
-        snprintf(text, sizeof text, "%s", entry_fmt);
-    json_t *tool = support_parse(text);
-    bw_tool_def def = {.name = json_string_value(json_object_get(tool, "name")),
-                       .input_schema = json_object_get(tool, "input_schema")};
-    bw_status st = build(b, tool, json_object_get(tool, section), &def);
-    if (st == BW_OK) {
-        char err[256];
-        probe_wrap(&def);
-        if (bw_server_add_tool(srv, &def, err, sizeof err) != BW_OK)
-            fail_msg("add_tool: %s", err);
-    }
-    json_decref(tool);
-    return st;
+    return support_build_tool_adjusted(b, srv, build, section, entry_fmt, token, value, probe_wrap);
 }
 #endif
 

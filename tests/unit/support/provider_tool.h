@@ -24,10 +24,11 @@ static inline json_t *support_parse(const char *text)
 }
 
 /* Builds the tool entry entry_fmt (the first occurrence of `token`, when given, replaced by `value`) with
- * build(b, entry, entry[section], &def) and registers it on srv. Returns the provider's status; a registration
- * failure fails the test. */
-static inline bw_status support_build_tool(bw_build *b, bw_server *srv, support_build_fn build, const char *section,
-                                           const char *entry_fmt, const char *token, const char *value)
+ * build(b, entry, entry[section], &def), lets adjust (may be NULL) change the definition, and registers it on srv.
+ * Returns the provider's status; a registration failure fails the test. */
+static inline bw_status support_build_tool_adjusted(bw_build *b, bw_server *srv, support_build_fn build,
+                                                    const char *section, const char *entry_fmt, const char *token,
+                                                    const char *value, void (*adjust)(bw_tool_def *def))
 {
     char text[8192];
     const char *at = token ? strstr(entry_fmt, token) : NULL;
@@ -41,12 +42,21 @@ static inline bw_status support_build_tool(bw_build *b, bw_server *srv, support_
     bw_status st = build(b, tool, json_object_get(tool, section), &def);
     if (st == BW_OK) {
         char err[256];
+        if (adjust)
+            adjust(&def);
         st = bw_server_add_tool(srv, &def, err, sizeof err);
         if (st != BW_OK)
             fail_msg("add_tool: %s", err);
     }
     json_decref(tool);
     return st;
+}
+
+/* support_build_tool_adjusted without an adjustment. */
+static inline bw_status support_build_tool(bw_build *b, bw_server *srv, support_build_fn build, const char *section,
+                                           const char *entry_fmt, const char *token, const char *value)
+{
+    return support_build_tool_adjusted(b, srv, build, section, entry_fmt, token, value, NULL);
 }
 
 #endif
