@@ -10,6 +10,7 @@
 #include "bulwark/skills.h"
 #include "bulwark/policy.h"
 #include "bulwark/health.h"
+#include "bulwark/observe.h"
 
 #define BW_VERSION "0.1.0"
 

@@ -9,6 +9,7 @@ int bw_cmd_serve(int argc, char **argv);
 int bw_cmd_check(int argc, char **argv);
 int bw_cmd_reload(int argc, char **argv);
 int bw_cmd_supervise(int argc, char **argv);
+int bw_cmd_audit(int argc, char **argv);
 int bw_cmd_version(int argc, char **argv);
 int bw_cmd_help(int argc, char **argv);
 int bw_cmd_config_reference(int argc, char **argv);

@@ -12,9 +12,11 @@
 #include "config/app.h"
 #include "config/reload.h"
 #include "config/reload_watch.h"
+#include "observability/log.h"
 
 static const char usage[] =
     "usage: bulwark serve [-c FILE] [--stdio | --listen HOST:PORT] [--stateless] [--pid-file F]\n"
+    "                     [--admin-listen HOST:PORT] [--log-format json|text] [--log-level L]\n"
     "\n"
     "Serves MCP. With -c, serves the tools, resources and prompts of a configuration file (docs/config.md);\n"
     "without it, the built-in example tool set (echo, add, now, slow_count). Command-line flags override the\n"
@@ -28,6 +30,10 @@ static const char usage[] =
     "                  127.0.0.1 unless the server must be reachable from elsewhere.\n"
     "  --stateless     HTTP without sessions (every POST stands alone), for horizontal scaling\n"
     "  --pid-file F    write the process id to F (mode 0644) while serving; removed on exit\n"
+    "  --admin-listen H:P  also serve /metrics, /status, /events and /health/* on http://H:P (for stdio\n"
+    "                  servers; prints 'admin on http://H:P' when ready)\n"
+    "  --log-format F  json (one JSON object per line, the default) or text (for humans); logs go to stderr\n"
+    "  --log-level L   debug, info, warn, error or off; wins over observability.logging.level\n"
     "  -h, --help      this help\n"
     "\n"
     "Without -c, the transport is stdio unless --listen is given. With -c, it is transports.default of the file\n"
@@ -50,6 +56,9 @@ typedef struct serve_opts {
     uint16_t port;
     bool stateless;
     const char *pid_file;
+    const char *admin_listen;
+    char admin_host[256];
+    uint16_t admin_port;
 } serve_opts;
 
 static void on_signal(int sig)
@@ -100,6 +109,27 @@ static void on_ready(const char *url, void *user)
     fprintf(stderr, "listening on %s\n", url);
 }
 
+/* --log-format / --log-level: applied at once (they win over the configuration file). */
+static int take_log_flag(const char *flag, const char *value)
+{
+    if (!strcmp(flag, "--log-format")) {
+        int f = value && !strcmp(value, "json") ? BW_LOG_FORMAT_JSON : value && !strcmp(value, "text") ? BW_LOG_FORMAT_TEXT : -1;
+        if (f < 0) {
+            fprintf(stderr, "bulwark serve: --log-format needs json or text\n");
+            return 2;
+        }
+        bw_log_override(f, -1);
+        return 0;
+    }
+    int level = value ? bw_loglevel_parse(value) : -1;
+    if (level < 0) {
+        fprintf(stderr, "bulwark serve: --log-level needs debug, info, warn, error or off\n");
+        return 2;
+    }
+    bw_log_override(-1, level);
+    return 0;
+}
+
 static int parse(int argc, char **argv, serve_opts *o)
 {
     for (int i = 1; i < argc; i++) {
@@ -117,6 +147,17 @@ static int parse(int argc, char **argv, serve_opts *o)
                 fprintf(stderr, "bulwark serve: --listen needs HOST:PORT, e.g. 127.0.0.1:8080\n");
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--admin-listen")) {
+            o->admin_listen = i + 1 < argc ? argv[++i] : NULL;
+            if (!o->admin_listen ||
+                bw_http_parse_listen(o->admin_listen, o->admin_host, sizeof o->admin_host, &o->admin_port) != BW_OK) {
+                fprintf(stderr, "bulwark serve: --admin-listen needs HOST:PORT, e.g. 127.0.0.1:9090\n");
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--log-format") || !strcmp(argv[i], "--log-level")) {
+            if (take_log_flag(argv[i], i + 1 < argc ? argv[i + 1] : NULL) != 0)
+                return 2;
+            i++;
         } else if (!strcmp(argv[i], "--stateless")) {
             o->stateless = true;
         } else if (!strcmp(argv[i], "--pid-file")) {
@@ -137,9 +178,28 @@ static int parse(int argc, char **argv, serve_opts *o)
     return 0;
 }
 
-/* Runs the chosen transport until EOF or a signal. http NULL: stdio. */
-static int run(bw_server *srv, const bw_http_options *http)
+/* --admin-listen: /metrics, /status, /events and the probes on their own address. */
+static int start_admin(bw_server *srv, const serve_opts *o)
 {
+    if (!o->admin_listen)
+        return 0;
+    char err[256] = "";
+    if (bw_serve_admin(srv, o->admin_host, o->admin_port, err, sizeof err) != BW_OK) {
+        fprintf(stderr, "bulwark serve: cannot serve the admin endpoints on %s: %s\n", o->admin_listen,
+                err[0] ? err : "failed");
+        return 1;
+    }
+    bool v6 = strchr(o->admin_host, ':') != NULL;
+    fprintf(stderr, "admin on http://%s%s%s:%u\n", v6 ? "[" : "", o->admin_host, v6 ? "]" : "",
+            (unsigned)bw_admin_port());
+    return 0;
+}
+
+/* Runs the chosen transport until EOF or a signal. http NULL: stdio. */
+static int run(bw_server *srv, const bw_http_options *http, const serve_opts *opts)
+{
+    if (start_admin(srv, opts) != 0)
+        return 1;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
@@ -152,6 +212,7 @@ static int run(bw_server *srv, const bw_http_options *http)
         fprintf(stderr, "bulwark: serving MCP on stdio\n");
         st = bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
     }
+    bw_admin_stop();
     if (st)
         fprintf(stderr, "bulwark serve: %s\n", bw_status_str(st));
     return st ? 1 : 0;
@@ -171,7 +232,7 @@ static int serve_builtin(const serve_opts *o)
         return 1;
     }
     bw_http_options http = {.host = o->host, .port = o->port, .stateless = o->stateless};
-    int rc = run(srv, o->listen ? &http : NULL);
+    int rc = run(srv, o->listen ? &http : NULL, o);
     bw_server_free(srv);
     return rc;
 }
@@ -184,7 +245,7 @@ static int run_reloadable(bw_app *app, const serve_opts *o, const bw_http_option
                                       : NULL;
     if (!watch)
         fprintf(stderr, "bulwark serve: warning: hot reload is unavailable; serving without it\n");
-    int rc = run(bw_app_server(app), http);
+    int rc = run(bw_app_server(app), http, o);
     /* No handler may touch the watch's pipe once it is closed. */
     signal(SIGHUP, SIG_IGN);
     bw_reload_watch_stop(watch);

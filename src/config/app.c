@@ -8,6 +8,7 @@
 
 #include "bulwark/bulwark.h"
 #include "config/app_http.h"
+#include "config/app_observe.h"
 #include "config/app_reliability.h"
 #include "config/load.h"
 #include "protocol/server_internal.h"
@@ -259,6 +260,8 @@ static void build_all(bw_app *app)
     apply_limits(app, json_object_get(root, "limits"));
     apply_stateless(app, json_object_get(root, "stateless"));
     bw_app_reliability_apply(app->build, app->srv, json_object_get(root, "reliability"));
+    /* A staging build (reload) or `bulwark check` only validates; the live server is configured on adopt. */
+    bw_app_observe_apply(app->build, app->srv, root, !app->donor && bw_build_mode_of(app->build) == BW_BUILD_SERVE);
     transports(app, json_object_get(root, "transports"));
     databases(app, json_object_get(root, "databases"));
     each_entry(app, json_object_get(root, "tools"), "name", "tool name", build_tool, NULL);
@@ -440,6 +443,8 @@ unsigned bw_app_adopt(bw_app *live, bw_app *next)
     /* Server-wide reliability settings (defaults, max_in_flight, dependencies, cache size, state database, health)
      * change live too: the staging server validated them; an unchanged state database or cache is kept. */
     bw_app_reliability_apply(live->build, srv, json_object_get(bw_config_root(live->cfg), "reliability"));
+    /* So do logging (level, lifecycle levels, redaction), tracing, audit and metrics settings. */
+    bw_app_observe_apply(live->build, srv, bw_config_root(live->cfg), true);
     return changed;
 }
 

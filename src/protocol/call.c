@@ -71,6 +71,7 @@ bw_call *bw_call_new(bw_session *s, const bw_method *m, const json_t *id, const 
     atomic_init(&c->shutdown_cancelled, false);
     pthread_mutex_init(&c->mu, NULL);
     bw_cond_init_monotonic(&c->cv);
+    bw_obs_call_begin(c);
     return c;
 }
 
@@ -78,6 +79,7 @@ void bw_call_free(bw_call *c)
 {
     if (!c)
         return;
+    bw_obs_call_end(c, false); /* a call freed without passing dispatch's finish (e.g. a task that never ran) */
     bw_result_clear(&c->result);
     json_decref(c->reply_result);
     json_decref(c->reply_error);

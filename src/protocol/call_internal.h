@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "bulwark/call.h"
+#include "observability/observe.h"
 #include "protocol/session.h"
 
 struct bw_result {
@@ -68,6 +69,8 @@ struct bw_call {
     bool bad_input;               /* an answer had the wrong shape: the reply is -32602 */
     bool detached;                /* finish() must not answer or free it (a listen stream, a task) */
     struct bw_task *task;         /* the task this call runs for, or NULL */
+
+    bw_obs_call obs;              /* request id, trace context, spans, timing (observability/observe.h) */
 };
 
 #define BW_LOG_NONE 8             /* above emergency: nothing passes */

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observability/audit.h"
+#include "observability/observe.h"
 #include "protocol/era.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
@@ -156,6 +158,7 @@ static void finish(bw_call *call, bool was_inflight)
         pthread_mutex_unlock(&s->mu);
     }
     if (call->task) {
+        bw_obs_call_end(call, true);
         bw_task_settle(call); /* a task's outcome goes to its record, not to the (long answered) request */
         return;
     }
@@ -182,6 +185,7 @@ static void finish(bw_call *call, bool was_inflight)
     } else if (s->hooks && s->hooks->unanswered && !call->detached) {
         s->hooks->unanswered(s->sink_ctx, call->id);
     }
+    bw_obs_call_end(call, answer);
     bw_call_free(call);
 }
 
@@ -278,6 +282,17 @@ static int gate(bw_session *s, const bw_method *m, const char *name, const json_
     return 0;
 }
 
+/* A call refused at admission (duplicate id, per-session bound): observed as an error, then freed. The caller sends
+ * the error. */
+static void refuse_call(bw_call *call, int code, const char *why)
+{
+    if (code == BW_RPC_SERVER_OVERLOADED)
+        bw_obs_set_error_type(call, "rejected");
+    bw_call_reply_error(call, code, why, NULL);
+    bw_obs_call_end(call, true);
+    bw_call_free(call);
+}
+
 static void dispatch_worker(bw_session *s, bw_call *call, const json_t *id, bw_batch *batch)
 {
     const char *why = NULL;
@@ -290,7 +305,7 @@ static void dispatch_worker(bw_session *s, bw_call *call, const json_t *id, bw_b
     }
     pthread_mutex_unlock(&s->mu);
     if (code) {
-        bw_call_free(call);
+        refuse_call(call, code, why);
         reply_now(s, batch, bw_rpc_error(id, code, why, NULL), id);
         return;
     }
@@ -327,6 +342,8 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
         bw_batch_note_id(batch, id);
     char why[256];
     int code = gate(s, m, name, params, batch, env, why, sizeof why);
+    if (code)
+        bw_obs_request_refused(s->srv, name, code, why);
     if (code && env && env->rev) {
         bw_dispatch_reply_error(s, id, code, why, NULL, true);
         return;
@@ -341,6 +358,15 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
         return;
     }
     call->batch = batch;
+    if (bw_audit_method(m->name) && !bw_audit_admit(call, why, sizeof why)) {
+        /* A fail-closed audit trail that cannot take the record: the call must not run unrecorded. */
+        bw_obs_set_error_type(call, "audit_unavailable");
+        bw_call_reply_error(call, BW_RPC_SERVER_OVERLOADED, why, NULL);
+        if (batch)
+            bw_batch_expect(batch);
+        finish(call, false);
+        return;
+    }
     call->on_reader = runs_inline(s->srv, m, params);
     if ((m->flags & BW_M_WORKER) && !call->on_reader) {
         dispatch_worker(s, call, id, batch);
@@ -351,7 +377,7 @@ void bw_dispatch_request(bw_session *s, const json_t *msg, const json_t *id, bw_
     code = admit_locked(s, id, &dup);
     pthread_mutex_unlock(&s->mu);
     if (code == BW_RPC_INVALID_REQUEST) {
-        bw_call_free(call);
+        refuse_call(call, code, dup);
         reply_now(s, batch, bw_rpc_error(id, code, dup, NULL), id);
         return;
     }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observability/observe.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
 #include "protocol/seal.h"
@@ -52,10 +53,11 @@ bw_server *bw_server_new(const bw_server_info *info)
     atomic_init(&srv->shutting_down, false);
     atomic_init(&srv->draining, false);
     srv->created_ms = bw_clock_ms();
+    srv->obs = bw_observe_new(srv);
     srv->seal = bw_seal_keys_random();
     srv->state_ttl_ms = BW_STATE_TTL_DEFAULT_MS;
     srv->rel = bw_reliability_new();
-    if (!srv->name || !srv->version || !srv->seal || !srv->rel) {
+    if (!srv->name || !srv->version || !srv->seal || !srv->rel || !srv->obs) {
         bw_server_free(srv);
         return NULL;
     }
@@ -71,6 +73,8 @@ void bw_server_free(bw_server *srv)
     bw_tasks_cancel_running(srv);
     bw_workpool_free(srv->pool);
     bw_tasks_free(srv->tasks);
+    bw_observe_free(srv->obs); /* after the last call ended: flushes the audit queue and spans */
+    srv->obs = NULL;
     bw_skills_free(srv->skills);
     bw_registry_destroy(&srv->reg);
     bw_reliability_free(srv->rel); /* after the registry: entries' policies are freed with them */

@@ -42,6 +42,8 @@ struct bw_server {
     struct bw_health *health;        /* health checks and their last results, or NULL until first used */
     atomic_bool draining;            /* stop requested: readiness 503, new sessions refused */
     int64_t created_ms;              /* monotonic, for uptime */
+    /* Observability (src/observability): metrics, events, tracer, audit trail, logging settings. */
+    struct bw_observe *obs;
 };
 
 /* Starts the worker pool if it is not running. */

@@ -12,12 +12,14 @@
 
 void bw_policy_reply_overloaded(bw_policy_call *run, const char *message)
 {
+    bw_obs_set_error_type(run->call, "rejected");
     bw_call_reply_error(run->call, BW_RPC_SERVER_OVERLOADED, message,
                         json_pack("{s:i}", "retryAfterMs", RETRY_AFTER_OVERLOAD_MS));
 }
 
 void bw_policy_reply_timeout(bw_policy_call *run)
 {
+    bw_obs_set_error_type(run->call, "timeout");
     char text[300];
     snprintf(text, sizeof text, "Tool %s timed out after %lld ms (deadline)", run->tool->key,
              (long long)(run->deadline - run->call->started_ms));
@@ -26,6 +28,7 @@ void bw_policy_reply_timeout(bw_policy_call *run)
 
 void bw_policy_reply_open(bw_policy_call *run, int64_t retry_after_ms)
 {
+    bw_obs_set_error_type(run->call, "circuit_open");
     char text[800];
     long long seconds = (retry_after_ms + 999) / 1000;
     snprintf(text, sizeof text,

@@ -1,4 +1,6 @@
 /* Header checks for the HTTP transports: DNS-rebinding protection (Host, Origin), Accept and Content-Type. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +130,19 @@ bool http_is_json_content_type(const char *ct)
         ct++;
     size_t n = strcspn(ct, "; ");
     return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+void http_format_addr(const struct sockaddr *sa, char *out, size_t outlen)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = '\0';
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (inet_ntop(AF_INET, &in->sin_addr, host, sizeof host))
+            snprintf(out, outlen, "%s:%u", host, (unsigned)ntohs(in->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host))
+            snprintf(out, outlen, "[%s]:%u", host, (unsigned)ntohs(in6->sin6_port));
+    }
 }

@@ -155,7 +155,16 @@ bool http_is_health_path(const char *url);
 /* Answers a probe on `url` (a health path): the document with 200/503 for GET and HEAD, 405 otherwise. */
 enum MHD_Result http_health(struct MHD_Connection *c, bw_server *srv, const char *url, const char *method);
 
+/* ---- observability endpoints (http_admin.c) ---- */
+/* /metrics, /status or /events. */
+bool http_is_admin_path(const char *url);
+/* GET /metrics (Prometheus text 0.0.4), GET /status (the HTML page), GET /events (SSE of server events; the
+ * connection is suspended between events, so a stream never pins a thread); 405 for other methods. */
+enum MHD_Result http_admin(struct MHD_Connection *c, bw_server *srv, const char *url, const char *method);
+
 /* ---- request checks (http_checks.c) ---- */
+/* "ip:port" ("[v6]:port") of a socket address into out; "" when unknown. */
+void http_format_addr(const struct sockaddr *sa, char *out, size_t outlen);
 /* Total bytes of the request's header names and values. */
 size_t http_header_bytes(struct MHD_Connection *c);
 bool http_host_allowed(const char *host, const char *const *allowed, bool loopback_default);

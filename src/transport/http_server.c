@@ -18,6 +18,7 @@
 
 #include "bulwark/health.h"
 #include "core/clock.h"
+#include "observability/observe.h"
 #include "protocol/era.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
@@ -43,7 +44,12 @@ typedef struct hreq {
     hsession *hs;           /* reference, or NULL */
     bool new_session;       /* answers an initialize: send Mcp-Session-Id */
     bool owns_session;      /* legacy /sse GET or stateless POST: the session ends with this connection */
+    char request_id[BW_REQUEST_ID_MAX + 1]; /* X-Request-ID as received (when valid) or generated; echoed back */
 } hreq;
+
+/* The request id of the request this thread is answering, for every response it queues (set on each entry to
+ * on_request: a resumed connection comes back through it). */
+static _Thread_local const char *tl_request_id;
 
 static struct {
     bw_server *srv;
@@ -73,6 +79,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
         return MHD_NO;
     if (type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (tl_request_id)
+        MHD_add_response_header(resp, "X-Request-ID", tl_request_id);
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, H.o.stateless ? "POST" : "GET, POST, DELETE");
     enum MHD_Result rc = MHD_queue_response(c, status, resp);
@@ -120,6 +128,8 @@ static enum MHD_Result unavailable(struct MHD_Connection *c, const json_t *id, c
     snprintf(after, sizeof after, "%d", retry_s > 0 ? retry_s : 1);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, after);
+    if (tl_request_id)
+        MHD_add_response_header(resp, "X-Request-ID", tl_request_id);
     enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, resp);
     MHD_destroy_response(resp);
     return rc;
@@ -151,6 +161,7 @@ static void add_common_headers(struct MHD_Response *resp, hreq *r)
 {
     if (r->new_session && r->hs)
         MHD_add_response_header(resp, "Mcp-Session-Id", r->hs->id);
+    MHD_add_response_header(resp, "X-Request-ID", r->request_id);
 }
 
 /* Answers with the stream's state: JSON body, SSE stream, or wait (suspend) for the first message. */
@@ -424,6 +435,26 @@ static bool overloaded(struct MHD_Connection *c, const json_t *msg, enum MHD_Res
     return true;
 }
 
+/* Hands a message to the session with what the observers want to know about it (request id, trace headers, peer). */
+static void receive(struct MHD_Connection *c, hreq *r, hsession *hs, const json_t *msg)
+{
+    char addr[BW_REMOTE_ADDR_MAX] = "";
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr)
+        http_format_addr(ci->client_addr, addr, sizeof addr);
+    bw_obs_ingress in = {
+        .request_id = r->request_id,
+        .traceparent = header(c, "traceparent"),
+        .tracestate = header(c, "tracestate"),
+        .remote_addr = addr[0] ? addr : NULL,
+        .user_agent = header(c, MHD_HTTP_HEADER_USER_AGENT),
+        .session_id = hs->stateless ? NULL : hs->id,
+    };
+    bw_obs_ingress_enter(&in);
+    bw_session_receive_json(hs->session, msg);
+    bw_obs_ingress_leave();
+}
+
 /* One stateless-era request: its own short-lived session and stream; the era gate already passed. */
 static enum MHD_Result post_modern(struct MHD_Connection *c, hreq *r, json_t *msg)
 {
@@ -444,7 +475,7 @@ static enum MHD_Result post_modern(struct MHD_Connection *c, hreq *r, json_t *ms
     hstream_bound(st, BW_MODERN_STREAM_MAX_UNSENT);
     attach(r, st, c);
     hs->session->header_version = header(c, "MCP-Protocol-Version");
-    bw_session_receive_json(hs->session, msg);
+    receive(c, r, hs, msg);
     hs->session->header_version = NULL;
     return reply_stream(c, r);
 }
@@ -498,7 +529,7 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
         return rc;
     }
     if (!has_requests(msg)) {
-        bw_session_receive_json(hs->session, msg);
+        receive(c, r, hs, msg);
         json_decref(msg);
         return respond(c, MHD_HTTP_ACCEPTED, NULL, "", 0);
     }
@@ -508,7 +539,7 @@ static enum MHD_Result post_mcp(struct MHD_Connection *c, hreq *r)
         return rpc_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, BW_RPC_INTERNAL_ERROR, "Out of memory");
     }
     attach(r, st, c);
-    bw_session_receive_json(hs->session, msg);
+    receive(c, r, hs, msg);
     json_decref(msg);
     return reply_stream(c, r);
 }
@@ -598,7 +629,7 @@ static enum MHD_Result post_messages(struct MHD_Connection *c, hreq *r)
     json_t *msg = parse_body(c, r, &rc);
     if (!msg)
         return rc;
-    bw_session_receive_json(hs->session, msg); /* answers travel on the /sse stream */
+    receive(c, r, hs, msg); /* answers travel on the /sse stream */
     json_decref(msg);
     return respond(c, MHD_HTTP_ACCEPTED, "text/plain", "Accepted", 8);
 }
@@ -637,10 +668,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)cls;
     hreq *r = *req_cls;
+    tl_request_id = r ? r->request_id : NULL;
     if (!r) {
         if (!(r = calloc(1, sizeof *r)))
             return MHD_NO;
+        tl_request_id = r->request_id;
         bw_buf_init(&r->body, H.srv->limits.max_message_bytes);
+        const char *given = header(c, "X-Request-ID");
+        if (bw_obs_request_id_valid(given))
+            snprintf(r->request_id, sizeof r->request_id, "%s", given);
+        else
+            bw_obs_request_id_new(r->request_id);
         *req_cls = r;
         hconns_head_done(c);
         r->head_too_large = http_header_bytes(c) > BW_HTTP_MAX_HEADER_BYTES;
@@ -673,6 +711,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* Probes send no Origin, and must keep answering while the server drains. */
     if (http_is_health_path(url))
         return http_health(c, H.srv, url, method);
+    /* Scrapers and the status page send no Origin either (the page and its event stream are same-origin); the
+     * pages set no CORS headers, so another origin cannot read them. */
+    if (http_is_admin_path(url))
+        return http_admin(c, H.srv, url, method);
     if (!http_origin_allowed(header(c, MHD_HTTP_HEADER_ORIGIN), H.o.allowed_origins, H.loopback))
         return rpc_error(c, MHD_HTTP_FORBIDDEN, BW_RPC_INVALID_REQUEST, "Forbidden: Host or Origin not allowed");
     if (atomic_load(&H.stopping))

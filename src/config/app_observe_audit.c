@@ -1,0 +1,10 @@
+/* PLACEHOLDER (lead): replaced by observability.audit. */
+#include "config/app_observe.h"
+
+void bw_app_observe_audit(bw_build *b, bw_server *srv, const json_t *root, bool apply)
+{
+    (void)b;
+    (void)srv;
+    (void)root;
+    (void)apply;
+}

@@ -1,0 +1,50 @@
+/* Metrics: per-method, per-tool and per-pool counters and histograms kept with relaxed atomics (no lock on the
+ * request path), rendered on demand as Prometheus text (format 0.0.4), with the reliability layer's snapshot
+ * (bulwark/policy.h), database pools, sessions and process figures merged in at render time.
+ *
+ * Label cardinality is bounded: methods come from the method table (else "other"), tools from the registry (past
+ * max_tools, and for names not registered, tool="_other"), error types from the fixed list in observe.h.
+ *
+ * Thread-safety: everything is safe from any thread. */
+#ifndef BW_OBSERVABILITY_METRICS_H
+#define BW_OBSERVABILITY_METRICS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "bulwark/observe.h"
+#include "observability/observe.h"
+
+typedef struct bw_metrics bw_metrics;
+
+bw_metrics *bw_metrics_new(void);
+void bw_metrics_free(bw_metrics *m);
+
+/* One request ended (all methods; tools/call also feeds the per-tool families). */
+void bw_metrics_call_end(bw_server *srv, const bw_obs_outcome *o);
+/* A request refused before it became a call. */
+void bw_metrics_refused(bw_server *srv, const char *method_label, int rpc_code);
+/* mcp_auth_failures_total{reason}: reason is bounded by the caller (a short fixed word). */
+void bw_metrics_auth_failure(bw_server *srv, const char *reason);
+/* Counters other modules own and the renderer reads (process-wide, relaxed atomics). */
+void bw_metrics_sse_streams_add(long delta);          /* mcp_sse_streams gauge */
+void bw_metrics_trace_spans(long exported, long dropped);   /* bulwark_trace_spans_{exported,dropped}_total */
+void bw_metrics_audit_records(long written, long spooled, long dropped, long rejected); /* bulwark_audit_* */
+void bw_metrics_log_lines_dropped(long n);            /* bulwark_log_lines_dropped_total */
+/* Database pool acquire wait (seconds) for pool `db`: mcp_db_connection_acquire_seconds{db} histogram.
+ * Pools register themselves so mcp_db_connections{db,state} can be read at render time. */
+struct bw_sql_pool;
+void bw_metrics_pool_register(const char *db, struct bw_sql_pool *pool);
+void bw_metrics_pool_unregister(struct bw_sql_pool *pool);
+void bw_metrics_pool_wait(struct bw_sql_pool *pool, double seconds);
+
+/* The Prometheus text (caller frees); NULL on allocation failure. */
+char *bw_metrics_render(bw_server *srv, size_t *len);
+/* A compact snapshot for the status page and /events (new reference):
+ * {"ts_ms":N,"requests":{"total":N,"errors":N},"inflight":N,"sessions":N,"sse_streams":N,
+ *  "tools":{"<name>":{"calls":N,"errors":N,"p50_ms":X,"p95_ms":X,"p99_ms":X}}, "breakers":{"<dep>":"closed"|...},
+ *  "bulkheads":{"<name>":{"running":N,"queued":N,"max":N}}}
+ * Quantiles are estimated from the histogram buckets (linear within a bucket). */
+json_t *bw_metrics_summary(bw_server *srv);
+
+#endif
