@@ -38,7 +38,7 @@ describe('bulwark check -c: each kind of mistake', () => {
   test('unknown keys, at the key, with the keys allowed there', () => expectInvalid('unknown_key.yaml', [
     `unknown_key.yaml:3:3: unknown key 'instructoins' (expected one of: ${SERVER_KEYS})`,
     "unknown_key.yaml:4:1: unknown key 'transport' (expected one of: version, server, transports, limits, "
-      + 'stateless, reliability, databases, tools, resources, resource_templates, prompts)',
+      + 'stateless, reliability, observability, databases, tools, resources, resource_templates, prompts)',
   ]));
 
   test('wrong types, in file order, with the YAML 1.1 boolean hint', () => expectInvalid('wrong_type.yaml', [
