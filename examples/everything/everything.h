@@ -18,5 +18,9 @@ int everything_add_tasks_tools(bw_server *srv);
 int everything_add_resources(bw_server *srv);
 int everything_add_prompts(bw_server *srv);
 int everything_add_skills(bw_server *srv);
+/* Observability flags (observe.c): 1 when argv[*i] was one (its value consumed), 0 when not, -1 on a bad value. */
+int everything_observe_arg(int argc, char **argv, int *i);
+/* Applies the flags given; -1 (reason on stderr) when the server refused them. */
+int everything_observe_apply(bw_server *srv);
 
 #endif

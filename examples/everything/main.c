@@ -33,6 +33,12 @@ static const char usage[] =
     "                             twice for rotation: the current key, then the previous one (default: a random\n"
     "                             key per process)\n"
     "  --state-ttl-ms N           how long a sealed requestState stays valid (default 600000)\n"
+    "  --log-level L              debug, info, warn, error or off (default info)\n"
+    "  --log-format F             json (default) or text\n"
+    "  --trace-endpoint URL       export spans as OTLP/HTTP JSON to URL (e.g. http://127.0.0.1:4318/v1/traces)\n"
+    "  --trace-sampling R         share of requests traced, 0 to 1 (default 1)\n"
+    "  --audit-db FILE            write the audit trail to the SQLite file FILE\n"
+    "  --metrics-off              collect no metrics (for the observability benchmark's baseline)\n"
     "  --version                  print the version and exit\n"
     "  -h, --help                 print this help and exit\n";
 
@@ -121,7 +127,12 @@ static int parse_args(int argc, char **argv, run_opts *o)
             printf("bulwark-everything %s\n", bw_version());
             exit(0);
         }
-        int rc = 1;
+        int rc = everything_observe_arg(argc, argv, &i);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
+        rc = 1;
         if (parse_http(argc, argv, &i, o, &rc)) {
             if (rc)
                 return -1;
@@ -182,7 +193,7 @@ int main(int argc, char **argv)
         bw_server_free(srv);
         return 2;
     }
-    if (!srv || bw_server_set_limits(srv, &o.lim) || everything_add_modern_tools(srv) ||
+    if (!srv || bw_server_set_limits(srv, &o.lim) || everything_observe_apply(srv) || everything_add_modern_tools(srv) ||
         everything_add_tools(srv) || everything_add_client_tools(srv) ||
         everything_add_tasks_tools(srv) ||
         everything_add_resources(srv) || everything_add_prompts(srv) || everything_add_skills(srv)) {

@@ -31,6 +31,10 @@ extern "C" {
 /* ---- metrics ---- */
 
 typedef struct bw_metrics_options {
+    /* true: requests are not counted (the request and tool families stay at their last values); figures read at
+     * scrape time (reliability, pools, sessions, process) are still shown. A baseline for measuring what metrics
+     * cost; not meant for production. */
+    bool disabled;
     /* Upper bounds (seconds, strictly increasing, at most 32) of the tool-call and request duration histograms.
      * NULL/0: 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 30 60. */
     const double *buckets;
@@ -79,7 +83,10 @@ typedef struct bw_tracing_options {
      * still propagated to HTTP dependencies and logged as trace_id). */
     const char *endpoint;
     const char *protocol;         /* "json" (OTLP/HTTP JSON) [json] */
-    double sampling_ratio;        /* 0..1, for requests without a sampled parent [1.0 when endpoint is set] */
+    /* 0..1: share of requests traced when the caller sent no sampled traceparent (decided from the trace id, so a
+     * trace is all in or all out). 0 traces only what callers sampled; set 1.0 to trace everything. The
+     * configuration file's default is 1.0. */
+    double sampling_ratio;
     const char *service_name;     /* resource service.name [the server's name] */
     int queue_size;               /* spans waiting for export; beyond it spans are dropped and counted [2048] */
     int batch_size;               /* spans per export request [256] */

@@ -103,10 +103,13 @@ static int write_pid_file(const char *path)
     return 0;
 }
 
+/* The ready line scripts and tests wait for: a log line with msg "listening on <url>" and a "url" field. */
 static void on_ready(const char *url, void *user)
 {
     (void)user;
-    fprintf(stderr, "listening on %s\n", url);
+    char msg[300];
+    snprintf(msg, sizeof msg, "listening on %s", url);
+    bw_log_announce(msg, "url", url);
 }
 
 /* --log-format / --log-level: applied at once (they win over the configuration file). */
@@ -185,13 +188,16 @@ static int start_admin(bw_server *srv, const serve_opts *o)
         return 0;
     char err[256] = "";
     if (bw_serve_admin(srv, o->admin_host, o->admin_port, err, sizeof err) != BW_OK) {
-        fprintf(stderr, "bulwark serve: cannot serve the admin endpoints on %s: %s\n", o->admin_listen,
-                err[0] ? err : "failed");
+        bw_log_msg(BW_LL_ERROR, "cannot serve the admin endpoints on %s: %s", o->admin_listen,
+                   err[0] ? err : "failed");
         return 1;
     }
     bool v6 = strchr(o->admin_host, ':') != NULL;
-    fprintf(stderr, "admin on http://%s%s%s:%u\n", v6 ? "[" : "", o->admin_host, v6 ? "]" : "",
-            (unsigned)bw_admin_port());
+    char url[300], msg[320];
+    snprintf(url, sizeof url, "http://%s%s%s:%u", v6 ? "[" : "", o->admin_host, v6 ? "]" : "",
+             (unsigned)bw_admin_port());
+    snprintf(msg, sizeof msg, "admin on %s", url);
+    bw_log_announce(msg, "url", url);
     return 0;
 }
 
@@ -209,12 +215,12 @@ static int run(bw_server *srv, const bw_http_options *http, const serve_opts *op
         o.on_ready = on_ready;
         st = bw_serve_http(srv, &o);
     } else {
-        fprintf(stderr, "bulwark: serving MCP on stdio\n");
+        bw_log_announce("serving MCP on stdio", NULL, NULL);
         st = bw_serve_stdio(srv, STDIN_FILENO, STDOUT_FILENO);
     }
     bw_admin_stop();
     if (st)
-        fprintf(stderr, "bulwark serve: %s\n", bw_status_str(st));
+        bw_log_msg(BW_LL_ERROR, "serving failed: %s", bw_status_str(st));
     return st ? 1 : 0;
 }
 
@@ -244,7 +250,7 @@ static int run_reloadable(bw_app *app, const serve_opts *o, const bw_http_option
     bw_reload_watch *watch = reloader ? bw_reload_watch_start(reloader, o->config, bw_app_reload_watch(app), stderr)
                                       : NULL;
     if (!watch)
-        fprintf(stderr, "bulwark serve: warning: hot reload is unavailable; serving without it\n");
+        bw_log_msg(BW_LL_WARN, "hot reload is unavailable; serving without it");
     int rc = run(bw_app_server(app), http, o);
     /* No handler may touch the watch's pipe once it is closed. */
     signal(SIGHUP, SIG_IGN);

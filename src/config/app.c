@@ -18,6 +18,7 @@
 #include "providers/prompts.h"
 #include "providers/sql.h"
 #include "providers/sql_health.h"
+#include "observability/log.h"
 
 struct bw_app {
     bw_config *cfg;
@@ -404,12 +405,12 @@ static void move_health_checks(bw_app *live, bw_app *next)
         snprintf(check, sizeof check, "db:%s", name); /* the name bw_sql_health_register gives */
         if (before && before != bw_build_database(next->build, name) &&
             bw_server_remove_health_check(live->srv, check) != BW_OK)
-            fprintf(stderr, "bulwark: reload: the health check %s was not registered\n", check);
+            bw_log_msg(BW_LL_WARN, "reload: the health check %s was not registered", check);
     }
     json_object_foreach(json_object_get(bw_config_root(next->cfg), "databases"), name, cfg) {
         bw_sql_db *after = bw_build_database(next->build, name);
         if (after && after != bw_build_database(live->build, name) && bw_sql_health_register(live->srv, after) != BW_OK)
-            fprintf(stderr, "bulwark: reload: could not register the health check of database '%s'\n", name);
+            bw_log_msg(BW_LL_WARN, "reload: could not register the health check of database '%s'", name);
     }
 }
 

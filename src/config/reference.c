@@ -66,7 +66,7 @@ static const char *type_of(const json_t *s)
 
 static void put_json(gen *g, const json_t *v)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     if (!text) {
         g->failed = true;
         return;

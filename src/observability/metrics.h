@@ -10,6 +10,8 @@
 #define BW_OBSERVABILITY_METRICS_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bulwark/observe.h"
@@ -38,13 +40,22 @@ void bw_metrics_pool_register(const char *db, struct bw_sql_pool *pool);
 void bw_metrics_pool_unregister(struct bw_sql_pool *pool);
 void bw_metrics_pool_wait(struct bw_sql_pool *pool, double seconds);
 
-/* The Prometheus text (caller frees); NULL on allocation failure. */
+/* true when the server's histograms already run with buckets other than le[0..n) (a reload changed them: they apply
+ * at the next restart). false when nothing is fixed yet or they are equal. Any thread. */
+bool bw_metrics_bounds_differ(bw_server *srv, const double *le, size_t n);
+
+/* The Prometheus text (caller frees); NULL on allocation failure (or past 64 MiB). Families and label values are
+ * documented in docs/observability/metrics.md. Safe from any thread; costs the caller, not the request path. */
 char *bw_metrics_render(bw_server *srv, size_t *len);
-/* A compact snapshot for the status page and /events (new reference):
+/* A compact snapshot for the status page and /events (new reference; NULL without metrics or memory):
  * {"ts_ms":N,"requests":{"total":N,"errors":N},"inflight":N,"sessions":N,"sse_streams":N,
  *  "tools":{"<name>":{"calls":N,"errors":N,"p50_ms":X,"p95_ms":X,"p99_ms":X}}, "breakers":{"<dep>":"closed"|...},
- *  "bulkheads":{"<name>":{"running":N,"queued":N,"max":N}}}
- * Quantiles are estimated from the histogram buckets (linear within a bucket). */
+ *  "bulkheads":{"<name>":{"running":N,"queued":N,"max":N}}, "pools":{"<db>":{"in_use":N,"idle":N,"max":N}}}
+ * ts_ms is wall-clock (Unix ms). Counters are cumulative since the server started (the page derives rates).
+ * requests.errors and tools.*.errors count JSON-RPC errors and isError results (not cancelled requests).
+ * Quantiles are estimated from the histogram buckets (linear within a bucket), null before the first call.
+ * bulkheads: tools with a limit of their own (max = max_concurrent) and dependencies whose bulkhead was used (their
+ * limit is not in the policy snapshot: max is null). */
 json_t *bw_metrics_summary(bw_server *srv);
 
 #endif

@@ -37,17 +37,31 @@ void bw_span_end(bw_span *s);
 bool bw_span_context(const bw_span *s, bw_trace_ctx *out);
 
 struct bw_call;
-/* The span providers should parent to: call->obs.active, else call->obs.span. */
+/* The span providers should parent to: call->obs.active, else call->obs.span (NULL when the request is not
+ * recorded). */
 bw_span *bw_call_span(struct bw_call *call);
 /* The traceparent to send downstream for this call (an HTTP provider adds it as a header): the active span's
- * context when sampled, else the incoming parent's context (propagated unchanged); false when there is none. */
+ * context when sampled; else, when the request is not recorded here, the incoming parent's context unchanged, or
+ * without one this request's own context with the sampled flag off (so downstream logs share the trace id).
+ * *tracestate (may be NULL) is set to the incoming tracestate (borrowed from the call) or NULL. false only without a
+ * call. */
 bool bw_call_traceparent(struct bw_call *call, char out[BW_TRACEPARENT_LEN + 1], const char **tracestate);
+/* The same for a span the caller started for the outgoing request (e.g. the HTTP client span, so the downstream
+ * parent-id is that span); span NULL behaves as bw_call_traceparent without an active span. */
+bool bw_span_traceparent(struct bw_call *call, bw_span *span, char out[BW_TRACEPARENT_LEN + 1],
+                         const char **tracestate);
 
 /* Observation points (called by observe.c). begin fills call->obs.parent/ctx/span; end sets the outcome attributes
  * and ends the request span. */
 void bw_trace_call_begin(struct bw_call *call);
 void bw_trace_call_end(struct bw_call *call, const bw_obs_outcome *o);
 
+/* Releases the server's reference (bw_observe_free): stops the export thread after a last flush bounded by
+ * export_timeout_ms. Spans still open keep the tracer's memory until they end (they are then dropped). NULL: no-op. */
 void bw_tracer_free(bw_tracer *t);
+
+/* Checks tracing options without starting anything (configuration checks, reload staging). BW_E_INVALID_ARG with the
+ * reason in err for a bad endpoint, protocol, ratio, size or header line. */
+bw_status bw_tracing_options_check(const bw_tracing_options *opts, char *err, size_t errlen);
 
 #endif

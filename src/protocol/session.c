@@ -12,6 +12,7 @@
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
 #include "protocol/server_internal.h"
+#include "observability/log.h"
 
 bw_session *bw_session_new(bw_server *srv, bw_sink_fn sink, void *sink_ctx)
 {
@@ -57,7 +58,7 @@ void bw_session_unref(bw_session *s)
 
 static void encode_failed(void)
 {
-    fprintf(stderr, "bulwark: out of memory encoding an outgoing message; it was dropped\n");
+    bw_log_msg(BW_LL_ERROR, "out of memory encoding an outgoing message; it was dropped");
 }
 
 static bw_out_kind kind_of(const json_t *msg)

@@ -13,6 +13,7 @@
 #include "bulwark/call.h"
 #include "bulwark/policy.h"
 #include "core/utf8.h"
+#include "observability/trace.h"
 #include "providers/exec_argv.h"
 #include "providers/exec_run.h"
 #include "providers/template.h"
@@ -164,6 +165,53 @@ static bool call_cancelled(void *call)
     return bw_call_cancelled(call);
 }
 
+/* The program's span (NULL when the call is not recorded): process.* attributes of the OpenTelemetry conventions.
+ * The arguments are not recorded (they carry the call's argument values). */
+static bw_span *program_span(bw_call *call, const exec_tool *t)
+{
+    const char *slash = strrchr(t->path, '/');
+    const char *base = slash ? slash + 1 : t->path;
+    char name[300];
+    snprintf(name, sizeof name, "exec %s", base);
+    bw_span *s = bw_span_child(bw_call_span(call), name, BW_SPAN_INTERNAL);
+    bw_span_set_str(s, "process.executable.name", base);
+    bw_span_set_str(s, "process.executable.path", t->path);
+    return s;
+}
+
+static void program_span_end(bw_span *s, const bw_exec_outcome *o, bw_failure kind)
+{
+    if (!s)
+        return;
+    char code[16];
+    switch (o->end) {
+    case BW_EXEC_EXITED:
+        if (o->code >= 0)
+            bw_span_set_int(s, "process.exit.code", o->code);
+        snprintf(code, sizeof code, "%d", o->code);
+        if (o->code != 0)
+            bw_span_set_error(s, code, NULL);
+        break;
+    case BW_EXEC_SIGNALED:
+        snprintf(code, sizeof code, "SIG%s", sigabbrev_np(o->code) ? sigabbrev_np(o->code) : "?");
+        bw_span_set_error(s, code, NULL);
+        break;
+    case BW_EXEC_TIMED_OUT:
+        bw_span_set_error(s, "timeout", NULL);
+        break;
+    case BW_EXEC_CANCELLED:
+        bw_span_set_error(s, kind == BW_FAILURE_TIMEOUT ? "timeout" : "cancelled", NULL);
+        break;
+    case BW_EXEC_TOO_MUCH_OUTPUT:
+        bw_span_set_error(s, "output_too_large", o->stream);
+        break;
+    case BW_EXEC_SPAWN_FAILED:
+        bw_span_set_error(s, "spawn_failed", strerrordesc_np(o->code));
+        break;
+    }
+    bw_span_end(s);
+}
+
 /* The stdin argument: strings as they are, other values as compact JSON; missing or null: no stdin. */
 static bw_status stdin_text(const exec_tool *t, const json_t *args, char **owned, const char **data, size_t *len)
 {
@@ -214,8 +262,10 @@ static bw_status exec_handler(bw_call *call, const json_t *args, void *user)
     } else if (st == BW_OK) {
         bw_exec_outcome o;
         bw_exec_outcome_init(&o, t->max_output_bytes);
+        bw_span *span = program_span(call, t);
         bw_exec_run(&spec, call_cancelled, call, &o);
         bw_failure kind = failure_of(call, t, &o);
+        program_span_end(span, &o, kind);
         if (kind != BW_FAILURE_NONE)
             bw_call_set_failure(call, kind);
         st = map_outcome(call, t, timeout_ms, &o);

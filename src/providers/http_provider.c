@@ -13,6 +13,7 @@
 #include "bulwark/call.h"
 #include "bulwark/policy.h"
 #include "core/utf8.h"
+#include "observability/trace.h"
 #include "providers/http_client.h"
 #include "providers/http_json.h"
 #include "providers/http_response.h"
@@ -38,6 +39,7 @@ typedef struct http_tool {
     bool tls_verify, follow_redirects;
     const char *ca_file; /* resolved path, owned by the build context */
     char *dependency;    /* the url's origin "scheme://host:port" (owned) */
+    bool own_traceparent, own_tracestate; /* the configuration sets these headers itself: ours are not added */
 } http_tool;
 
 /* ---------------------------------------------------------------- calls */
@@ -217,10 +219,101 @@ static bw_status transfer_error(bw_call *call, const http_tool *t, bw_http_outco
     }
 }
 
-static bw_status transfer(bw_call *call, const http_tool *t, bw_http_request *req)
+/* ---------------------------------------------------------------- tracing */
+
+/* url.full as recorded: the request URL without its query (argument values) or user info (credentials). */
+static void url_for_trace(const char *url, char *out, size_t outlen)
+{
+    const char *scheme_end = strstr(url, "://");
+    size_t skip = scheme_end ? (size_t)(scheme_end - url) + 3 : 0;
+    size_t authority = strcspn(url + skip, "/?#");
+    const char *at = memchr(url + skip, '@', authority);
+    size_t path = strcspn(url + skip + authority, "?#");
+    if (at)
+        snprintf(out, outlen, "%.*s%.*s%.*s", (int)skip, url, (int)(url + skip + authority - at - 1), at + 1,
+                 (int)path, url + skip + authority);
+    else
+        snprintf(out, outlen, "%.*s", (int)(skip + authority + path), url);
+}
+
+static void set_server(bw_span *s, const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t n = strlen(host);
+        if (n > 2 && host[0] == '[' && host[n - 1] == ']') { /* an IPv6 literal is recorded without brackets */
+            memmove(host, host + 1, n - 2);
+            host[n - 2] = '\0';
+        }
+        bw_span_set_str(s, "server.address", host);
+        bw_span_set_int(s, "server.port", strtol(port, NULL, 10));
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+}
+
+/* The CLIENT span of the request (HTTP client conventions), NULL when the call is not recorded. */
+static bw_span *client_span(bw_call *call, const http_tool *t, const char *url)
+{
+    bw_span *s = bw_span_child(bw_call_span(call), t->method, BW_SPAN_CLIENT);
+    if (!s)
+        return NULL;
+    char shown[2048];
+    url_for_trace(url, shown, sizeof shown);
+    bw_span_set_str(s, "http.request.method", t->method);
+    bw_span_set_str(s, "url.full", shown);
+    set_server(s, shown);
+    return s;
+}
+
+/* Adds traceparent (and tracestate) naming the client span, or passing the caller's context on when the call is not
+ * recorded, unless the tool's configuration sets them. */
+static bw_status add_trace_headers(bw_call *call, const http_tool *t, bw_span *span, struct curl_slist **list)
+{
+    char tp[BW_TRACEPARENT_LEN + 1], line[BW_TRACESTATE_MAX + 32];
+    const char *state = NULL;
+    if (t->own_traceparent || !bw_span_traceparent(call, span, tp, &state))
+        return BW_OK;
+    snprintf(line, sizeof line, "traceparent: %s", tp);
+    bw_status st = append_line(list, line);
+    if (st == BW_OK && state && !t->own_tracestate) {
+        snprintf(line, sizeof line, "tracestate: %s", state);
+        st = append_line(list, line);
+    }
+    return st;
+}
+
+static void client_span_end(bw_span *s, bw_http_outcome outcome, const bw_http_response *resp)
+{
+    if (!s)
+        return;
+    char code[24];
+    if (resp->status > 0)
+        bw_span_set_int(s, "http.response.status_code", resp->status);
+    if (outcome == BW_HTTP_DONE && resp->status >= 400) {
+        snprintf(code, sizeof code, "%ld", resp->status);
+        bw_span_set_error(s, code, NULL);
+    } else if (outcome != BW_HTTP_DONE) {
+        const char *type = outcome == BW_HTTP_TIMEOUT     ? "timeout"
+                           : outcome == BW_HTTP_CANCELLED ? "cancelled"
+                           : outcome == BW_HTTP_TOO_LARGE ? "response_too_large"
+                           : resp->connection_error       ? "connection"
+                                                          : "_OTHER";
+        bw_span_set_error(s, type, outcome == BW_HTTP_FAILED ? resp->error : NULL);
+    }
+    bw_span_end(s);
+}
+
+static bw_status transfer(bw_call *call, const http_tool *t, bw_http_request *req, bw_span *span)
 {
     int64_t left = bw_call_remaining_ms(call);
     if (left <= 0) {
+        bw_span_set_error(span, "timeout", "not sent: the call's deadline has passed");
+        bw_span_end(span);
         bw_call_set_failure(call, BW_FAILURE_TIMEOUT);
         return bw_tool_fail(call, "HTTP request not sent: the call's deadline has passed");
     }
@@ -229,6 +322,7 @@ static bw_status transfer(bw_call *call, const http_tool *t, bw_http_request *re
     bw_http_response resp;
     bw_http_response_init(&resp, t->max_response_bytes);
     bw_http_outcome outcome = bw_http_perform(req, call_cancelled, call, &resp);
+    client_span_end(span, outcome, &resp);
     bw_failure kind = failure_of(call, outcome, &resp);
     if (kind != BW_FAILURE_NONE)
         bw_call_set_failure(call, kind);
@@ -256,13 +350,18 @@ static bw_status http_handler(bw_call *call, const json_t *args, void *user)
         if (!body)
             st = BW_E_NOMEM;
     }
+    bw_span *span = st == BW_OK && !failed ? client_span(call, t, url.data) : NULL;
+    if (st == BW_OK && !failed)
+        st = add_trace_headers(call, t, span, &headers);
     if (st == BW_OK && !failed) {
         bw_http_request req = {.method = t->method, .url = url.data, .headers = headers, .body = body,
                                .body_len = body ? strlen(body) : 0, .max_response_bytes = t->max_response_bytes,
                                .tls_verify = t->tls_verify, .ca_file = t->ca_file,
                                .follow_redirects = t->follow_redirects};
-        st = transfer(call, t, &req);
+        st = transfer(call, t, &req, span);
+        span = NULL; /* ended by transfer */
     }
+    bw_span_end(span); /* the request could not be sent */
     if (failed) /* the arguments cannot make a request: sending them again cannot help */
         bw_call_set_failure(call, BW_FAILURE_PERMANENT);
     free(body);
@@ -531,6 +630,8 @@ static void compile(http_tool *t, const char *ca_file)
     t->headers = json_object_get(c, "headers");
     t->body = json_object_get(c, "body");
     t->has_content_type = has_header(t->headers, "Content-Type");
+    t->own_traceparent = has_header(t->headers, "traceparent");
+    t->own_tracestate = has_header(t->headers, "tracestate");
     t->timeout_ms = (long)int_or(c, "timeout_ms", 30000);
     t->connect_timeout_ms = (long)int_or(c, "connect_timeout_ms", 5000);
     t->max_response_bytes = (size_t)int_or(c, "max_response_bytes", 1048576);

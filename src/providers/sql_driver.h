@@ -50,6 +50,8 @@ typedef struct bw_sql_ctx {
     bw_failure failure;  /* what kind of failure the driver met, for the reliability policy (NONE: not known) */
     const json_t *redact; /* bound values kept out of error messages (array; may be NULL) */
     char err[BW_SQL_ERRLEN];
+    char code[16];       /* the database's code for the last failure (SQLSTATE; SQLite's extended result code), or ""
+                          * (traced as db.response.status_code) */
 } bw_sql_ctx;
 
 /* How a call's statements run together. */

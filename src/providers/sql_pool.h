@@ -5,7 +5,10 @@
  * was found broken since (a database restart breaks them all). When none is idle and fewer than `max` are open a
  * new one is opened; otherwise the caller waits, up to its deadline. Returned connections older than
  * max_lifetime_ms, or broken, are closed; a reaper thread closes connections idle longer than idle_timeout_ms
- * beyond `min`. Thread-safe. */
+ * beyond `min`. Thread-safe.
+ *
+ * Every pool registers itself with the metrics (observability/metrics.h) for its lifetime, and reports how long
+ * each acquire took (mcp_db_connection_acquire_seconds{db}). */
 #ifndef BW_PROVIDERS_SQL_POOL_H
 #define BW_PROVIDERS_SQL_POOL_H
 
@@ -42,5 +45,9 @@ void bw_sql_pool_release(bw_sql_pool *p, bw_sql_lease *lease);
 /* An eventfd for the lease's slot that cancellation callbacks write to (created on first use; lives as long as the
  * pool, so a late callback never writes to a closed descriptor). -1 when it cannot be created. */
 int bw_sql_pool_wake_fd(bw_sql_pool *p, const bw_sql_lease *lease);
+
+/* The pool's connections now, for metrics (mcp_db_connections): borrowed or being opened, idle, and the limit.
+ * Takes the pool's lock briefly; any thread. */
+void bw_sql_pool_counts(bw_sql_pool *p, int *in_use, int *idle, int *max);
 
 #endif

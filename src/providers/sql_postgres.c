@@ -186,6 +186,7 @@ static bool conflict_sqlstate(const char *state)
 static bw_status result_error(pg_conn *c, bw_sql_ctx *ctx, const PGresult *r)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(ctx->code, sizeof ctx->code, "%s", state ? state : "");
     if (state && !strcmp(state, "57014") && !ctx->cancelled) {
         snprintf(ctx->err, sizeof ctx->err, "statement timed out after %lld ms", (long long)ctx->timeout_ms);
         ctx->failure = BW_FAILURE_TIMEOUT;

@@ -1,6 +1,7 @@
 /* Running an sql tool call: borrow a connection, bind the arguments, run the statements in one transaction,
  * shape the result. A connection found stale at the first command (e.g. after a database restart) is replaced and
  * the call retried once: nothing had run on it yet. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "bulwark/policy.h"
 #include "core/clock.h"
+#include "observability/trace.h"
 #include "providers/sql_pool.h"
 #include "providers/sql_tool.h"
 
@@ -104,6 +106,63 @@ static json_t *bind_values(const run *r, const bw_sql_stmt *s)
     return vals;
 }
 
+/* ---- a CLIENT span per statement (OpenTelemetry database conventions) ---- */
+
+/* The statement's first keyword, upper-cased (SELECT, INSERT, WITH ...), or "" when it does not start with one. */
+static void operation_of(const char *sql, char out[16])
+{
+    while (isspace((unsigned char)*sql) || *sql == '(')
+        sql++;
+    size_t n = 0;
+    while (n < 15 && isalpha((unsigned char)sql[n])) {
+        out[n] = (char)toupper((unsigned char)sql[n]);
+        n++;
+    }
+    out[isalpha((unsigned char)sql[n]) ? 0 : n] = '\0'; /* a longer word is no keyword we know */
+}
+
+/* Starts the statement's span (NULL when the request is not recorded). The text of a configured statement is
+ * recorded as written, with its placeholders (the bound values never are); SQL written by the client is not: it may
+ * hold literal values, so only its operation is. */
+static bw_span *stmt_begin(run *r, const char *sql, bool client)
+{
+    bw_span *parent = bw_call_span(r->call);
+    if (!parent)
+        return NULL;
+    char op[16], name[200];
+    operation_of(sql, op);
+    snprintf(name, sizeof name, "%s %s", op[0] ? op : "SQL", r->t->db->name);
+    bw_span *s = bw_span_child(parent, name, BW_SPAN_CLIENT);
+    const char *system = r->t->db->dialect == BW_SQL_DIALECT_POSTGRES ? "postgresql" : "sqlite";
+    bw_span_set_str(s, "db.system.name", system);
+    bw_span_set_str(s, "db.system", system); /* the name before semantic conventions 1.30, still widely read */
+    bw_span_set_str(s, "db.namespace", r->t->db->name);
+    if (op[0])
+        bw_span_set_str(s, "db.operation.name", op);
+    if (!client)
+        bw_span_set_str(s, "db.query.text", sql);
+    r->ctx.code[0] = '\0';
+    return s;
+}
+
+static void stmt_end(run *r, bw_span *s, bw_status st, const bw_sql_exec *ex)
+{
+    if (!s)
+        return;
+    if (st == BW_OK) {
+        if (ex->rows)
+            bw_span_set_int(s, "db.response.returned_rows", (int64_t)json_array_size(ex->rows));
+        if (ex->writes)
+            bw_span_set_int(s, "bulwark.db.affected_rows", ex->affected);
+    } else {
+        if (r->ctx.code[0])
+            bw_span_set_str(s, "db.response.status_code", r->ctx.code);
+        const char *type = st == BW_E_TIMEOUT ? "timeout" : st == BW_E_CANCELLED ? "cancelled" : r->ctx.code[0] ? r->ctx.code : "_OTHER";
+        bw_span_set_error(s, type, r->ctx.err); /* the driver's message, with bound values already masked */
+    }
+    bw_span_end(s);
+}
+
 static bw_status exec_stmt(run *r, void *conn, size_t i)
 {
     const bw_sql_stmt *s = &r->t->stmts[i];
@@ -114,7 +173,9 @@ static bw_status exec_stmt(run *r, void *conn, size_t i)
     bw_sql_exec ex = {.sql = s->parsed.sql, .cache = true, .values = vals, .skip = last ? r->page.offset : 0,
                       .limit = last ? r->page.limit : 1};
     r->ctx.redact = vals;
+    bw_span *span = stmt_begin(r, s->parsed.sql, false);
     bw_status st = r->t->db->drv->exec(conn, &r->ctx, &ex);
+    stmt_end(r, span, st, &ex);
     r->ctx.redact = NULL;
     json_decref(vals);
     if (last) {
@@ -143,7 +204,9 @@ static bw_status run_statements(run *r, void *conn)
     if (r->client_sql) {
         r->last = (bw_sql_exec){.sql = r->client_sql, .client = true, .skip = r->page.offset,
                                 .limit = r->page.limit};
+        bw_span *span = stmt_begin(r, r->client_sql, true);
         st = drv->exec(conn, &r->ctx, &r->last);
+        stmt_end(r, span, st, &r->last);
     }
     for (size_t i = 0; st == BW_OK && i < t->n_stmts; i++)
         st = exec_stmt(r, conn, i);

@@ -46,6 +46,7 @@ static bw_status fail_rc(sq_conn *c, bw_sql_ctx *ctx, int rc)
 {
     /* The progress handler interrupts at the deadline; the busy handler gives up waiting for a lock there. */
     bool stopped = (rc & 0xFF) == SQLITE_INTERRUPT || conflict_code(rc);
+    snprintf(ctx->code, sizeof ctx->code, "%d", rc);
     if (stopped && ctx->timed_out) {
         snprintf(ctx->err, sizeof ctx->err, "statement timed out after %lld ms", (long long)ctx->timeout_ms);
         ctx->failure = BW_FAILURE_TIMEOUT;

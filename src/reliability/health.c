@@ -15,6 +15,7 @@
 #include "core/sync.h"
 #include "protocol/server_internal.h"
 #include "reliability/health_internal.h"
+#include "observability/log.h"
 
 #define DETAIL_MAX 200
 
@@ -260,7 +261,7 @@ void bw_health_start(bw_server *srv)
     if (!h->thread_started && !h->stop) {
         h->thread_started = pthread_create(&h->thread, NULL, health_main, h) == 0;
         if (!h->thread_started)
-            fprintf(stderr, "bulwark: cannot start the health-check thread; readiness stays on the last results\n");
+            bw_log_msg(BW_LL_ERROR, "cannot start the health-check thread; readiness stays on the last results");
     }
     pthread_mutex_unlock(&h->mu);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "observability/log.h"
+#include "observability/trace.h"
 #include "protocol/server_internal.h"
 #include "reliability/backoff.h"
 #include "reliability/policy.h"
@@ -23,6 +25,67 @@
 static bw_tool_stats lost_stats;
 /* The policy of an entry registered without bw_server_add_tool (none should be): one plain attempt. */
 static const bw_policy bare_policy = {.p = {.retry = {.max_attempts = 1}}};
+
+/* ---- tracing: a "policy" span around the whole run, one "attempt" span per handler run ---- */
+
+static const char *failure_name(bw_failure f)
+{
+    switch (f) {
+    case BW_FAILURE_NONE:
+        return "ok";
+    case BW_FAILURE_TIMEOUT:
+        return "timeout";
+    case BW_FAILURE_CONNECTION:
+        return "connection";
+    case BW_FAILURE_UNAVAILABLE:
+        return "unavailable";
+    case BW_FAILURE_CONFLICT:
+        return "conflict";
+    default:
+        return "permanent";
+    }
+}
+
+/* Starts the policy span (a child of the request span; NULL when the request is not recorded) and makes it the
+ * span providers and attempts parent to. */
+static void trace_begin(bw_policy_call *r)
+{
+    bw_call *c = r->call;
+    r->span = bw_span_child(bw_call_span(c), "policy", BW_SPAN_INTERNAL);
+    if (!r->span)
+        return;
+    bw_span_set_str(r->span, "gen_ai.tool.name", r->tool->key);
+    bw_span_set_int(r->span, "bulwark.deadline_ms", r->deadline - c->started_ms);
+    bw_span_set_int(r->span, "bulwark.retry.max_attempts", r->pol->p.retry.max_attempts);
+    if (r->dep) {
+        bw_span_set_str(r->span, "bulwark.dependency", r->pol->dependency);
+        bw_span_set_str(r->span, "bulwark.breaker.state",
+                        bw_breaker_state_name(bw_breaker_state_at(r->dep->breaker, bw_clock_ms())));
+    }
+    c->obs.active = r->span;
+}
+
+/* Ends the policy span with what the run came to; active goes back to what it was before the run. */
+static void trace_end(bw_policy_call *r, bw_span *before)
+{
+    bw_call *c = r->call;
+    c->obs.active = before;
+    if (!r->span)
+        return;
+    bw_span_set_int(r->span, "bulwark.attempts", r->attempts);
+    bool failed = c->reply_error || bw_policy_answer_is_tool_error(c);
+    if (r->settled)
+        bw_span_set_bool(r->span, "bulwark.settled", true);
+    else if (failed)
+        bw_span_set_error(r->span,
+                          c->obs.error_type         ? c->obs.error_type
+                          : r->failure != BW_FAILURE_NONE ? failure_name(r->failure)
+                          : c->reply_error          ? "error"
+                                                    : "tool_error",
+                          NULL);
+    bw_span_end(r->span);
+    r->span = NULL;
+}
 
 /* ---- setup ---- */
 
@@ -70,6 +133,7 @@ static void refused(bw_policy_call *r, bw_status st)
     }
     char msg[300];
     snprintf(msg, sizeof msg, OVERLOAD_BULKHEAD_FMT, r->tool->key);
+    bw_span_set_bool(r->span, "bulwark.bulkhead.rejected", true);
     bw_policy_reply_overloaded(r, msg);
     BW_POLICY_COUNT(r, rejections);
 }
@@ -116,6 +180,7 @@ static bool cache_fresh(bw_policy_call *r)
         return false;
     int64_t age = 0;
     json_t *hit = bw_result_cache_get(r->cache, r->tool->key, r->args, bw_clock_ms(), BW_CACHE_FRESH, &age);
+    bw_span_set_bool(r->span, "bulwark.cache.hit", hit != NULL);
     if (!hit) {
         BW_POLICY_COUNT(r, cache_misses);
         return false;
@@ -134,6 +199,7 @@ static bool breaker_admits(bw_policy_call *r)
     if (!r->dep || (r->breaker_admitted = bw_breaker_allow(r->dep->breaker, bw_clock_ms(), &retry_after)))
         return true;
     BW_POLICY_COUNT(r, rejections);
+    bw_span_set_bool(r->span, "bulwark.breaker.rejected", true);
     char reason[600];
     snprintf(reason, sizeof reason, "%s is failing (circuit open)", r->pol->dependency);
     if (!bw_policy_serve_stale(r, reason) && !bw_policy_fallback(r))
@@ -161,6 +227,33 @@ static bw_failure failure_of(const bw_call *c, bw_status st)
     }
 }
 
+/* The attempt's span: a child of the policy span, made the active span while the handler runs. */
+static bw_span *attempt_span(bw_policy_call *r, int64_t until, int64_t now)
+{
+    bw_span *s = bw_span_child(r->span, "attempt", BW_SPAN_INTERNAL);
+    bw_span_set_int(s, "bulwark.attempt", r->attempts);
+    if (r->attempts > 1)
+        bw_span_set_int(s, "bulwark.retry.delay_ms", r->delay_ms);
+    bw_span_set_int(s, "bulwark.attempt.timeout_ms", until - now);
+    if (s)
+        r->call->obs.active = s;
+    return s;
+}
+
+static void attempt_end(bw_policy_call *r, bw_span *s)
+{
+    r->call->obs.active = r->span;
+    if (!s)
+        return;
+    if (r->settled)
+        bw_span_set_bool(s, "bulwark.settled", true);
+    else
+        bw_span_set_str(s, "bulwark.outcome", failure_name(r->failure));
+    if (!r->settled && r->failure != BW_FAILURE_NONE)
+        bw_span_set_error(s, failure_name(r->failure), NULL);
+    bw_span_end(s);
+}
+
 /* One handler run with its own deadline inside the call's: the providers read call->deadline_ms, so lowering it for
  * the attempt makes them give up in time. */
 static void attempt(bw_policy_call *r)
@@ -172,10 +265,12 @@ static void attempt(bw_policy_call *r)
         until = now + per_attempt;
     r->attempts++;
     c->deadline_ms = until;
+    bw_span *span = attempt_span(r, until, now);
     r->st = ((bw_tool_fn)r->tool->handler)(c, r->args, r->tool->user);
     c->deadline_ms = r->deadline;
     if (bw_tool_settled(c, r->tool, r->args, r->st)) {
         r->settled = true;
+        attempt_end(r, span);
         return;
     }
     bw_tool_answer(c, r->tool, r->st);
@@ -184,6 +279,7 @@ static void attempt(bw_policy_call *r)
      * unless it is a success worth keeping. */
     if (bw_clock_ms_passed(r->deadline) || (r->failure != BW_FAILURE_NONE && bw_clock_ms_passed(until)))
         r->failure = BW_FAILURE_TIMEOUT;
+    attempt_end(r, span);
 }
 
 static bool retryable(bw_failure f)
@@ -200,6 +296,7 @@ static bool backoff(bw_policy_call *r)
     int64_t delay = bw_backoff_delay_ms(r->attempts, p->base_delay_ms, p->max_delay_ms);
     if (bw_clock_ms() + delay + MIN_ATTEMPT_MS > r->deadline)
         return false;
+    r->delay_ms = delay;
     if (delay > 0 && bw_call_sleep(r->call, (int)delay) != BW_OK) {
         r->settled = atomic_load(&r->call->cancelled);
         return false;
@@ -254,15 +351,18 @@ static void outcome(bw_policy_call *r)
     if (timed_out) {
         bw_policy_reply_timeout(r);
         BW_POLICY_COUNT(r, timeouts);
+        bw_span_set_bool(r->span, "bulwark.timeout", true);
     }
     mark_attempts(r);
     if (!bw_policy_answer_is_tool_error(r->call))
         return; /* a JSON-RPC error (bad params, a bug) is answered as it is */
-    if (bw_policy_serve_stale(r, timed_out ? "the call timed out" : "the tool failed"))
+    if (bw_policy_serve_stale(r, timed_out ? "the call timed out" : "the tool failed")) {
+        bw_span_set_bool(r->span, "bulwark.stale", true);
         return;
+    }
     /* No time is left for a fallback after the deadline. */
-    if (!timed_out)
-        (void)bw_policy_fallback(r);
+    if (!timed_out && bw_policy_fallback(r))
+        bw_span_set_bool(r->span, "bulwark.fallback", true);
 }
 
 /* ---- cleanup ---- */
@@ -289,16 +389,28 @@ static void count_answer(bw_policy_call *r)
         BW_POLICY_COUNT(r, ok);
 }
 
-/* One stderr line per slow call (the observability work turns it into a structured log line). */
+/* One warn-level log line per slow call, with the request's ids so it can be found next to its trace. */
 static void note_slow(bw_policy_call *r)
 {
-    int64_t took = bw_clock_ms() - r->call->started_ms;
-    int64_t threshold = r->pol->p.slow_ms > 0 ? r->pol->p.slow_ms : (r->deadline - r->call->started_ms) * 4 / 5;
+    bw_call *c = r->call;
+    int64_t took = bw_clock_ms() - c->started_ms;
+    int64_t threshold = r->pol->p.slow_ms > 0 ? r->pol->p.slow_ms : (r->deadline - c->started_ms) * 4 / 5;
     if (took <= threshold)
         return;
     BW_POLICY_COUNT(r, slow);
-    fprintf(stderr, "bulwark: slow call: tool %s took %lld ms (threshold %lld ms)\n", r->tool->key, (long long)took,
-            (long long)threshold);
+    bw_span_set_bool(r->span, "bulwark.slow", true);
+    if (!bw_log_enabled(BW_LL_WARN))
+        return;
+    char trace_id[33] = "";
+    if (c->obs.ctx.valid)
+        bw_trace_id_hex(&c->obs.ctx, trace_id);
+    json_t *extra = json_pack("{s:I,s:I}", "threshold_ms", (json_int_t)threshold, "attempts", (json_int_t)r->attempts);
+    bw_log_fields f = {.request_id = c->obs.request_id[0] ? c->obs.request_id : NULL,
+                       .session_id = c->obs.session_id[0] ? c->obs.session_id : NULL,
+                       .trace_id = trace_id[0] ? trace_id : NULL, .tool = r->tool->key, .method = "tools/call",
+                       .duration_ms = (double)took, .extra = extra};
+    bw_log_event(BW_LL_WARN, "slow_call", &f);
+    json_decref(extra);
 }
 
 static void finish(bw_policy_call *r)
@@ -322,7 +434,9 @@ static void finish(bw_policy_call *r)
 bw_status bw_policy_run(bw_call *call, bw_entry *tool, json_t *args)
 {
     bw_policy_call r;
+    bw_span *active_before = call->obs.active;
     run_init(&r, call, tool, args);
+    trace_begin(&r);
     BW_POLICY_COUNT(&r, calls);
     if (admit(&r) && !bw_policy_idem_begin(&r) && !cache_fresh(&r) && breaker_admits(&r)) {
         r.running = true;
@@ -332,5 +446,6 @@ bw_status bw_policy_run(bw_call *call, bw_entry *tool, json_t *args)
             outcome(&r);
     }
     finish(&r);
+    trace_end(&r, active_before);
     return r.st;
 }

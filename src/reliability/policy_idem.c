@@ -9,6 +9,7 @@
 #include "protocol/jsonrpc.h"
 #include "protocol/seal.h"
 #include "reliability/policy_run.h"
+#include "observability/log.h"
 
 #define MAX_KEY_BYTES 256 /* the store's bound; a longer key is the client's mistake (-32602) */
 
@@ -115,6 +116,7 @@ void bw_policy_idem_finish(bw_policy_call *r)
     /* A failure to store is not the caller's failure: the call happened. A later repeat then runs again. */
     if (bw_idem_finish(r->idem, r->identity, r->tool->key, r->idem_key, r->fresh, bw_wall_ms(),
                        r->pol->p.idempotency.ttl_ms) != BW_OK)
-        fprintf(stderr, "bulwark: tool %s: the idempotency record could not be stored\n", r->tool->key);
+        bw_log_event(BW_LL_WARN, "the idempotency record could not be stored",
+                     &(bw_log_fields){.tool = r->tool->key});
     r->idem = NULL;
 }

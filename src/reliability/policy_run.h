@@ -36,6 +36,10 @@ typedef struct bw_policy_call {
     bw_failure failure;        /* the last attempt's failure; BW_FAILURE_NONE on success */
     bool settled;              /* the handler settled the call itself (cancelled, MRTR, task) */
     json_t *fresh;             /* a fresh successful result as the tool answered it (for the idempotency record) */
+    /* Tracing (observability/trace.h): the "policy" span, NULL when the request is not recorded; the backoff waited
+     * before the coming attempt. */
+    struct bw_span *span;
+    int64_t delay_ms;
 } bw_policy_call;
 
 #define BW_POLICY_COUNT(run, field) atomic_fetch_add_explicit(&(run)->ts->field, 1, memory_order_relaxed)

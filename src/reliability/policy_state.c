@@ -8,6 +8,7 @@
 #include "protocol/server_internal.h"
 #include "reliability/policy.h"
 #include "reliability/reliability_internal.h"
+#include "observability/log.h"
 
 struct bw_retired {
     bw_retired *next;
@@ -170,7 +171,7 @@ static void retire_locked(bw_reliability *rel, void (*free_fn)(void *), void *ob
     bw_retired *r = malloc(sizeof *r);
     if (!r) {
         /* Cannot keep it for later; leaking one object beats freeing it under a running call. */
-        fprintf(stderr, "bulwark: out of memory while replacing a reliability store\n");
+        bw_log_msg(BW_LL_ERROR, "out of memory while replacing a reliability store");
         return;
     }
     *r = (bw_retired){.next = rel->retired, .free_fn = free_fn, .obj = obj};

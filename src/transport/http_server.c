@@ -28,6 +28,7 @@
 #include "protocol/tasks.h"
 #include "reliability/policy.h"
 #include "transport/http_internal.h"
+#include "observability/log.h"
 
 /* Request headers we accept. Past libmicrohttpd's per-connection memory it answers 431 itself and closes, which a
  * client still writing may see as a reset; below it we read the whole request and answer 431 cleanly. The pool is
@@ -430,6 +431,7 @@ static bool overloaded(struct MHD_Connection *c, const json_t *msg, enum MHD_Res
     int retry_s = 1;
     if (!is_request(msg) || !method || strcmp(method, "tools/call") || !bw_policy_overloaded(H.srv, &retry_s))
         return false;
+    bw_obs_request_refused(H.srv, method, BW_RPC_SERVER_OVERLOADED, BW_POLICY_OVERLOADED_MESSAGE);
     *rc = unavailable(c, json_object_get(msg, "id"), BW_POLICY_OVERLOADED_MESSAGE,
                       json_pack("{s:i}", "retryAfterMs", retry_s * 1000), retry_s);
     return true;
@@ -836,8 +838,8 @@ static void cancel_running(hsession *list)
     int busy = count_busy();
     if (busy == 0)
         return;
-    fprintf(stderr, "bulwark: grace period of %d ms over; cancelling %d request%s still running\n",
-            H.srv->limits.shutdown_grace_ms, busy, busy == 1 ? "" : "s");
+    bw_log_msg(BW_LL_WARN, "grace period of %d ms over; cancelling %d request%s still running",
+               H.srv->limits.shutdown_grace_ms, busy, busy == 1 ? "" : "s");
     for (hsession *hs = list; hs; hs = hs->next_expired)
         bw_session_cancel_all(hs->session, true);
     wait_idle(bw_clock_ms() + 2000);
@@ -885,7 +887,7 @@ static bw_status fill_options(const bw_http_options *in)
     if (H.o.threads <= 0)
         H.o.threads = 2;
     if (!H.o.tls_cert_pem != !H.o.tls_key_pem) {
-        fprintf(stderr, "bulwark: HTTPS needs both a certificate and a key\n");
+        bw_log_msg(BW_LL_ERROR, "HTTPS needs both a certificate and a key");
         return BW_E_INVALID_ARG;
     }
     return BW_OK;
@@ -939,7 +941,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
         strstr(msg, "Failed to send"))
         return;
     size_t n = strlen(msg);
-    fprintf(stderr, "bulwark: http: %s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
+    if (n && msg[n - 1] == '\n')
+        msg[n - 1] = '\0';
+    bw_log_msg(BW_LL_WARN, "http: %s", msg);
 }
 
 static struct MHD_Daemon *start_daemon(void)
@@ -950,7 +954,7 @@ static struct MHD_Daemon *start_daemon(void)
      * timeout and stops serving meanwhile; poll recovers at once and is as fast at our connection counts. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (!bind_address(&ss, &sslen, &flags)) {
-        fprintf(stderr, "bulwark: cannot use listen address '%s' (want an IPv4/IPv6 literal or localhost)\n", H.o.host);
+        bw_log_msg(BW_LL_ERROR, "cannot use listen address '%s' (want an IPv4/IPv6 literal or localhost)", H.o.host);
         return NULL;
     }
     /* HTTPS: libmicrohttpd (GnuTLS) loads the PEM pair at start; the options ride in an array so that plain HTTP
@@ -970,10 +974,10 @@ static struct MHD_Daemon *start_daemon(void)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)H.o.threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)BW_HTTP_CONN_MEMORY,
         MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!d && H.o.tls_cert_pem)
-        fprintf(stderr, "bulwark: cannot serve HTTPS on %s:%u (is the certificate/key pair valid and does it match?)\n",
-                H.o.host, (unsigned)H.o.port);
+        bw_log_msg(BW_LL_ERROR, "cannot serve HTTPS on %s:%u (is the certificate/key pair valid and does it match?)",
+                   H.o.host, (unsigned)H.o.port);
     else if (!d)
-        fprintf(stderr, "bulwark: cannot listen on %s:%u: %s\n", H.o.host, (unsigned)H.o.port, strerror(errno));
+        bw_log_msg(BW_LL_ERROR, "cannot listen on %s:%u: %s", H.o.host, (unsigned)H.o.port, strerror(errno));
     return d;
 }
 
@@ -998,7 +1002,7 @@ bw_status bw_serve_http(bw_server *srv, const bw_http_options *opts)
     atomic_store(&H.stopping, false);
     char why[300];
     if (!bw_mhd_load(why, sizeof why)) {
-        fprintf(stderr, "bulwark: %s\n", why);
+        bw_log_msg(BW_LL_ERROR, "%s", why);
         return BW_E_IO;
     }
     bw_status st = fill_options(opts);

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "observability/metrics.h"
 #include "transport/http_internal.h"
+#include "observability/log.h"
 
 hstream *hstream_new(unsigned id, bool standalone, bool legacy, bool priming)
 {
@@ -58,7 +60,7 @@ void hstream_unref(hstream *st)
 static void out_append(hstream *st, const char *p, size_t n)
 {
     if (bw_buf_append(&st->out, p, n) != BW_OK)
-        fprintf(stderr, "bulwark: out of memory queueing stream output\n");
+        bw_log_msg(BW_LL_ERROR, "out of memory queueing stream output");
 }
 
 /* Resumes the writer if it is waiting. Caller holds st->mu. */
@@ -114,7 +116,7 @@ static void emit_locked(hstream *st, const char *data, size_t len)
         st->done = true;
         st->overflowed = true;
     } else if (put != BW_OK) {
-        fprintf(stderr, "bulwark: out of memory queueing an event\n");
+        bw_log_msg(BW_LL_ERROR, "out of memory queueing an event");
     }
     bw_buf_free(&frame);
 }
@@ -217,6 +219,9 @@ void hstream_resume_from(hstream *st, uint64_t seq)
     pthread_mutex_unlock(&st->mu);
 }
 
+/* The mcp_sse_streams gauge counts writers: an hwriter exists exactly while one connection is sent a stream as
+ * text/event-stream (created only for SSE responses, freed by MHD when that response ends), so each increment here
+ * has exactly one decrement in hwriter_free, whatever way the connection ends. */
 hwriter *hwriter_new(hstream *st, struct MHD_Connection *conn)
 {
     hwriter *w = malloc(sizeof *w);
@@ -224,6 +229,7 @@ hwriter *hwriter_new(hstream *st, struct MHD_Connection *conn)
         hstream_ref(st);
         w->st = st;
         w->conn = conn;
+        bw_metrics_sse_streams_add(1);
     }
     return w;
 }
@@ -231,6 +237,7 @@ hwriter *hwriter_new(hstream *st, struct MHD_Connection *conn)
 void hwriter_free(void *v)
 {
     hwriter *w = v;
+    bw_metrics_sse_streams_add(-1);
     hstream_unref(w->st);
     free(w);
 }

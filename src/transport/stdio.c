@@ -20,6 +20,7 @@
 #include "protocol/server_internal.h"
 #include "protocol/tasks.h"
 #include "protocol/session.h"
+#include "observability/log.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -91,7 +92,7 @@ static void out_line(stdio_out *out, const char *text, size_t n)
         pthread_cond_wait(&out->drained, &out->mu);
     if (!out->broken && (bw_buf_append(&out->pending, text, n) != BW_OK ||
                          bw_buf_append(&out->pending, "\n", 1) != BW_OK))
-        fprintf(stderr, "bulwark: out of memory queueing output; a message was dropped\n");
+        bw_log_msg(BW_LL_ERROR, "out of memory queueing output; a message was dropped");
     if (!out->flushing && !out->corked)
         flush_locked(out);
     pthread_mutex_unlock(&out->mu);
@@ -206,7 +207,7 @@ static bool drain(bw_server *srv, bw_session *s)
     int64_t grace_end = bw_clock_ms() + srv->limits.shutdown_grace_ms;
     if (bw_session_wait_idle(s, grace_end))
         return true;
-    fprintf(stderr, "bulwark: %s\n", "grace period over; cancelling requests still running");
+    bw_log_msg(BW_LL_WARN, "grace period of %d ms over; cancelling requests still running", srv->limits.shutdown_grace_ms);
     atomic_store(&srv->shutting_down, true);
     bw_session_cancel_all(s, true);
     return bw_session_wait_idle(s, bw_clock_ms() + 1000);
@@ -257,7 +258,7 @@ bw_status bw_serve_stdio(bw_server *srv, int in_fd, int out_fd)
     } else {
         /* The stuck handlers still hold the session and the sink, so both stay allocated until the process
          * exits; only their output is cut off. */
-        fprintf(stderr, "bulwark: %s\n", "requests ignored cancellation; exiting without waiting for them");
+        bw_log_msg(BW_LL_WARN, "requests ignored cancellation; exiting without waiting for them");
         pthread_mutex_lock(&out->mu);
         out->broken = true;
         pthread_mutex_unlock(&out->mu);

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bulwarkBin, runCommand, killAllSpawned, registerChild, TESTS_DIR, WAIT_MS, LATEST } from '../lib/raw-stdio.mjs';
 import { connectSdk, REQ_OPTS } from '../lib/sdk.mjs';
-import { startHttp, finishHttp, initSession } from '../lib/http.mjs';
+import { startHttp, finishHttp, initSession, announcedUrl } from '../lib/http.mjs';
 
 after(killAllSpawned);
 
@@ -150,10 +150,10 @@ function startServe(args) {
     const timer = setTimeout(() => reject(new Error(`no ready line; stderr: ${err}`)), WAIT_MS);
     proc.stderr.on('data', (c) => {
       err += c;
-      const m = /^listening on (\S+)$/m.exec(err);
-      if (m) {
+      const url = err.split('\n').slice(0, -1).map((l) => announcedUrl(l)).find((u) => u !== null);
+      if (url) {
         clearTimeout(timer);
-        resolve({ proc, url: m[1], stderr: () => err });
+        resolve({ proc, url, stderr: () => err });
       }
     });
     proc.once('close', (code) => {

@@ -52,13 +52,20 @@ function freePort() {
 
 // ------------------------------------------------------------------------------------------------------------
 describe('start-up and shutdown', () => {
-  test('--listen 127.0.0.1:0 → exactly one stderr line "listening on http://127.0.0.1:PORT/mcp", nothing on stdout', async () => {
+  test('--listen 127.0.0.1:0 → the first stderr line is "listening on http://127.0.0.1:PORT/mcp", then only request log lines; nothing on stdout', async () => {
     const s = await startHttp();
     try {
       assert.ok(s.port > 0);
       await call(s, (await initSession(s)).session, 'ping', undefined);
       await sleep(100);
-      assert.equal(s.stderr, `${s.readyLine}\n`, 'the ready line is the only stderr output');
+      const lines = s.stderr.split('\n');
+      assert.equal(lines.shift(), s.readyLine, 'the ready line comes first');
+      assert.equal(lines.pop(), '', 'stderr ends with a complete line');
+      // Request logs are on at info by default (JSON lines): one request_completed per request, nothing else.
+      const logged = lines.map((l) => JSON.parse(l));
+      assert.deepEqual(logged.map((o) => [o.level, o.msg, o.method, o.outcome]),
+        [['info', 'request_completed', 'initialize', 'ok'], ['info', 'request_completed', 'ping', 'ok']],
+        `stderr after the ready line: ${lines.join('\n')}`);
       assert.equal(s.stdout(), '', 'stdout stays empty');
     } finally {
       await finishHttp(s);

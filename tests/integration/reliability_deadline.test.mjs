@@ -173,9 +173,20 @@ describe('deadlines', () => {
     assert.ok('result' in msg, show(msg));
     assertToolOk(msg.result);
     assert.deepEqual(texts(msg.result), ['slept 0.3\n']);
-    const line = /^bulwark: slow call: tool slowish took (\d+) ms \(threshold 100 ms\)$/m;
-    assert.ok(await eventually(() => line.test(c.stderr), 1000), `the slow-call line on stderr: ${c.stderr.slice(-800)}`);
-    assert.ok(Number(line.exec(c.stderr)[1]) >= 300, 'it says how long the call took');
+    // One structured warn line (JSON on stderr, the default log format) with the tool, the time and the threshold.
+    const slowLine = () => c.stderr.split('\n').map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return undefined;
+      }
+    }).find((j) => j?.msg === 'slow_call' && j.tool === 'slowish');
+    assert.ok(await eventually(() => slowLine() !== undefined, 1000), `the slow-call line on stderr: ${c.stderr.slice(-800)}`);
+    const j = slowLine();
+    assert.equal(j.level, 'warn');
+    assert.equal(j.threshold_ms, 100);
+    assert.ok(j.duration_ms >= 300, `it says how long the call took: ${JSON.stringify(j)}`);
+    assert.match(j.trace_id, /^[0-9a-f]{32}$/);
   });
 });
 

@@ -22,6 +22,50 @@ export const SANITIZE = ['1', 'ON', 'on', 'true', 'TRUE'].includes(process.env.B
 export const ACCEPT_BOTH = 'application/json, text/event-stream';
 export const SUPPORTED_REVISIONS = ['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25'];
 const READY_RE = /^listening on (http:\/\/127\.0\.0\.1:(\d+)\/mcp)$/;
+// A text-format log line: "<RFC 3339 ts> LEVEL msg key=value ...".
+const TEXT_LOG_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARN|ERROR) (.*)$/;
+
+/**
+ * The message of one stderr line, whatever its form: a JSON log line ({"ts","level","msg",...}: its msg and fields),
+ * a text log line ("<ts> LEVEL msg key=value...": msg and the rest unparsed), or a plain line (an embedding program's
+ * own output, e.g. bulwark-everything's ready line). Returns { msg, fields, format } with format 'json' | 'text' |
+ * 'plain'.
+ */
+export function parseLogLine(line) {
+  if (line.startsWith('{')) {
+    try {
+      const o = JSON.parse(line);
+      if (o && typeof o === 'object' && typeof o.msg === 'string') return { msg: o.msg, fields: o, format: 'json' };
+    } catch {
+      // not JSON after all: a plain line
+    }
+  }
+  const t = TEXT_LOG_RE.exec(line);
+  if (t) return { msg: t[2], fields: { level: t[1].toLowerCase() }, format: 'text' };
+  return { msg: line, fields: {}, format: 'plain' };
+}
+
+/**
+ * The URL of a ready line ("listening on URL" in any of the forms parseLogLine knows; a JSON line must carry the same
+ * URL in its "url" field), or null. prefix: the announcement's words ('listening on', 'admin on').
+ */
+export function announcedUrl(line, prefix = 'listening on') {
+  const { msg, fields, format } = parseLogLine(line);
+  // Text lines carry " url=URL" after the message: the message is the part before the first field.
+  const text = format === 'text' ? msg.replace(/ url=\S+$/, '') : msg;
+  if (!text.startsWith(`${prefix} `)) return null;
+  const url = text.slice(prefix.length + 1);
+  if (/\s/.test(url) || url.length === 0) return null;
+  if (format === 'json' && fields.url !== url) return null;
+  return url;
+}
+
+/** The ready line's match in the shape READY_RE gives ([line, url, port]) for any line form, or null. */
+function readyMatch(line) {
+  const url = announcedUrl(line);
+  if (url === null) return null;
+  return READY_RE.exec(`listening on ${url}`);
+}
 const SANITIZER_RE = /ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:/;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -152,7 +196,8 @@ export class HttpServer {
 
 /**
  * Spawn a server with --listen and wait (timeoutMs) for its ready line on stderr:
- * `listening on http://127.0.0.1:PORT/mcp` (lines printed before it are kept in `linesBeforeReady`).
+ * `listening on http://127.0.0.1:PORT/mcp`, as a JSON or text log line (bulwark serve) or a plain line (the example
+ * binaries); lines printed before it are kept in `linesBeforeReady`, the ready line itself in `readyLine`.
  * Options: bin (default BULWARK_EVERYTHING), argv (full argument list; default
  * ['--listen', listen, ...args]), listen ('127.0.0.1:0'), args (extra arguments), env.
  */
@@ -193,10 +238,10 @@ export function startHttp(opts = {}) {
       // dedicated test (http_streamable.test.mjs), so stray diagnostics fail one test, not every test.
       const text = Buffer.concat(chunks).toString('utf8');
       const lines = text.split('\n').slice(0, -1);
-      const idx = lines.findIndex((l) => READY_RE.test(l));
+      const idx = lines.findIndex((l) => readyMatch(l) !== null);
       if (idx === -1) return;
       const first = lines[idx];
-      const m = READY_RE.exec(first);
+      const m = readyMatch(first);
       const port = Number(m[2]);
       if (!(port > 0 && port < 65536)) {
         finish(new Error(`ready line names port ${m[2]}${diag()}`));

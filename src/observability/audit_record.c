@@ -1,0 +1,264 @@
+/* Audit records: building them from a call's outcome, and the chain hash (see audit_record.h). */
+#include "observability/audit_record.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "observability/log.h"
+#include "protocol/call_internal.h"
+#include "reliability/result_cache.h"
+
+const bw_audit_field bw_audit_fields[] = {
+    {"time", BW_AF_TEXT},        {"event", BW_AF_TEXT},      {"request_id", BW_AF_TEXT},
+    {"session_id", BW_AF_TEXT},  {"identity", BW_AF_TEXT},   {"client_name", BW_AF_TEXT},
+    {"client_version", BW_AF_TEXT}, {"remote_addr", BW_AF_TEXT}, {"user_agent", BW_AF_TEXT},
+    {"method", BW_AF_TEXT},      {"target", BW_AF_TEXT},     {"args_sha256", BW_AF_TEXT},
+    {"arguments", BW_AF_JSON},   {"outcome", BW_AF_TEXT},    {"error_type", BW_AF_TEXT},
+    {"duration_us", BW_AF_INT},  {"prev_hash", BW_AF_TEXT},
+};
+const size_t bw_audit_nfields = sizeof bw_audit_fields / sizeof bw_audit_fields[0];
+
+/* Bounds of the free-text members a client controls (the rest are bounded by their producers). */
+#define TARGET_MAX 1024
+#define SHORT_MAX 256
+
+/* ---- small pieces ---- */
+
+bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (EVP_Digest(len ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return false;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return true;
+}
+
+void bw_audit_time_format(int64_t wall_ms, char out[BW_AUDIT_TIME_LEN + 1])
+{
+    time_t secs = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm); /* 19 characters for years 1000..9999 */
+    int ms = (int)(wall_ms % 1000);
+    memcpy(out, date, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    out[24] = '\0';
+}
+
+static int64_t wall_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A string member truncated to max bytes (at a UTF-8 character boundary), or null for NULL/"" . */
+static json_t *bounded_str(const char *s, size_t max)
+{
+    if (!s || !*s)
+        return json_null();
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    json_t *v = json_stringn(s, n);
+    return v ? v : json_null(); /* invalid UTF-8 is not recorded as text */
+}
+
+static void set(json_t *rec, const char *key, json_t *v)
+{
+    json_object_set_new(rec, key, v ? v : json_null());
+}
+
+/* Every field null, time set to now: the members of every record. */
+static json_t *record_new(const char *event)
+{
+    json_t *rec = json_object();
+    if (!rec)
+        return NULL;
+    for (size_t i = 0; i < bw_audit_nfields; i++)
+        json_object_set_new(rec, bw_audit_fields[i].name, json_null());
+    char t[BW_AUDIT_TIME_LEN + 1];
+    bw_audit_time_format(wall_now_ms(), t);
+    set(rec, "time", json_string(t));
+    set(rec, "event", json_string(event));
+    return rec;
+}
+
+/* ---- records ---- */
+
+static json_t *args_hash(const bw_obs_outcome *o)
+{
+    const json_t *args = o->arguments;
+    char *canon = args ? bw_canonical_json(args) : strdup("{}"); /* left out and {} are the same call */
+    char hex[BW_AUDIT_HASH_HEX + 1];
+    bool ok = canon && bw_audit_sha256_hex(canon, strlen(canon), hex);
+    free(canon);
+    return ok ? json_string(hex) : NULL;
+}
+
+/* Arguments longer than this (canonical JSON) are stored as {"truncated_bytes": N}: a record stays small enough to
+ * spool and export line by line; args_sha256 still covers the whole arguments. */
+#define ARGS_STORED_MAX (64u << 10)
+
+static json_t *stored_args(bw_server *srv, const json_t *args, bw_audit_arguments mode)
+{
+    if (!args || mode == BW_AUDIT_ARGS_NONE)
+        return json_null();
+    json_t *v = mode == BW_AUDIT_ARGS_FULL ? json_deep_copy(args) : bw_redact(srv, args);
+    size_t n = v ? json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) : 0;
+    if (n <= ARGS_STORED_MAX)
+        return v;
+    json_decref(v);
+    return json_pack("{s:I}", "truncated_bytes", (json_int_t)n);
+}
+
+json_t *bw_audit_record_call(bw_call *call, const bw_obs_outcome *o, bw_audit_arguments mode)
+{
+    json_t *rec = record_new("call");
+    if (!rec)
+        return NULL;
+    const bw_obs_call *ob = &call->obs;
+    set(rec, "request_id", bounded_str(ob->request_id, SHORT_MAX));
+    set(rec, "session_id", bounded_str(ob->session_id, SHORT_MAX));
+    set(rec, "client_name", bounded_str(json_string_value(json_object_get(call->client_info, "name")), SHORT_MAX));
+    set(rec, "client_version",
+        bounded_str(json_string_value(json_object_get(call->client_info, "version")), SHORT_MAX));
+    set(rec, "remote_addr", bounded_str(ob->remote_addr, SHORT_MAX));
+    set(rec, "user_agent", bounded_str(ob->user_agent, SHORT_MAX));
+    set(rec, "method", bounded_str(o->method, SHORT_MAX));
+    set(rec, "target", bounded_str(o->target, TARGET_MAX));
+    bool has_args = strcmp(o->method, "resources/read") != 0;
+    set(rec, "args_sha256", has_args ? args_hash(o) : json_null());
+    set(rec, "arguments", has_args ? stored_args(call->srv, o->arguments, mode) : json_null());
+    set(rec, "outcome", bounded_str(o->status, SHORT_MAX));
+    set(rec, "error_type", bounded_str(o->error_type, SHORT_MAX));
+    double us = o->duration_s * 1e6;
+    set(rec, "duration_us", json_integer(us > 0 ? (json_int_t)(us + 0.5) : 0));
+    return rec;
+}
+
+json_t *bw_audit_record_auth(const char *remote_addr, const char *user_agent, const char *identity,
+                             const char *reason)
+{
+    json_t *rec = record_new("auth_failure");
+    if (!rec)
+        return NULL;
+    set(rec, "identity", bounded_str(identity, SHORT_MAX));
+    set(rec, "remote_addr", bounded_str(remote_addr, SHORT_MAX));
+    set(rec, "user_agent", bounded_str(user_agent, SHORT_MAX));
+    set(rec, "outcome", json_string("denied"));
+    set(rec, "error_type", bounded_str(reason ? reason : "unknown", SHORT_MAX));
+    return rec;
+}
+
+/* ---- the chain ---- */
+
+bool bw_audit_record_hash(const json_t *rec, char out[BW_AUDIT_HASH_HEX + 1])
+{
+    json_t *body = json_object();
+    if (!body)
+        return false;
+    for (size_t i = 0; i < bw_audit_nfields; i++) {
+        json_t *v = json_object_get(rec, bw_audit_fields[i].name);
+        json_object_set(body, bw_audit_fields[i].name, v ? v : json_null());
+    }
+    const char *prev = json_string_value(json_object_get(rec, "prev_hash"));
+    char *canon = bw_canonical_json(body);
+    json_decref(body);
+    size_t plen = prev ? strlen(prev) : 0, clen = canon ? strlen(canon) : 0;
+    char *msg = canon ? malloc(plen + clen + 1) : NULL;
+    bool ok = msg != NULL;
+    if (ok) {
+        memcpy(msg, prev ? prev : "", plen);
+        memcpy(msg + plen, canon, clen + 1);
+        ok = bw_audit_sha256_hex(msg, plen + clen, out);
+    }
+    free(msg);
+    free(canon);
+    return ok;
+}
+
+bool bw_audit_record_seal(json_t *rec, const char *prev_hash, char out[BW_AUDIT_HASH_HEX + 1])
+{
+    if (json_object_set_new(rec, "prev_hash", json_string(prev_hash)) != 0)
+        return false;
+    return bw_audit_record_hash(rec, out);
+}
+
+/* ---- times given on the command line ---- */
+
+static bool parse_duration(const char *s, int64_t *ms)
+{
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (end == s || n < 0 || n > 100LL * 365 * 86400)
+        return false;
+    int64_t unit = !strcmp(end, "s") ? 1000 : !strcmp(end, "m") ? 60000 : !strcmp(end, "h") ? 3600000
+                 : !strcmp(end, "d") ? 86400000 : 0;
+    if (!unit || !isdigit((unsigned char)*s))
+        return false;
+    *ms = (int64_t)n * unit;
+    return true;
+}
+
+/* "hh:mm" offset after a sign: seconds east of UTC. */
+static bool parse_offset(const char *s, long *secs)
+{
+    int hh, mm, used = 0;
+    if ((s[0] != '+' && s[0] != '-') || sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &used) != 2 || used != 5 ||
+        s[6] != '\0' || hh > 23 || mm > 59)
+        return false;
+    *secs = (s[0] == '-' ? -1 : 1) * (long)(hh * 3600 + mm * 60);
+    return true;
+}
+
+static bool parse_rfc3339(const char *s, int64_t *out_ms)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return false;
+    int frac_ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; isdigit((unsigned char)*p); p++, digits++)
+            if (digits < 3)
+                frac_ms = frac_ms * 10 + (*p - '0');
+        if (!digits)
+            return false;
+        for (; digits < 3; digits++)
+            frac_ms *= 10;
+    }
+    long off = 0;
+    if (!((*p == 'Z' || *p == 'z') && p[1] == '\0') && !parse_offset(p, &off))
+        return false;
+    time_t t = timegm(&tm);
+    *out_ms = ((int64_t)t - off) * 1000 + frac_ms;
+    return true;
+}
+
+bool bw_audit_time_parse(const char *text, int64_t now_ms, int64_t *out_ms)
+{
+    if (!text || !*text)
+        return false;
+    int64_t d;
+    if (parse_duration(text, &d)) {
+        *out_ms = now_ms - d;
+        return true;
+    }
+    return parse_rfc3339(text, out_ms);
+}
