@@ -246,9 +246,8 @@ static int serve_builtin(const serve_opts *o)
 /* Serves app with hot reload: the reload thread runs while the transport does. Frees app. */
 static int run_reloadable(bw_app *app, const serve_opts *o, const bw_http_options *http)
 {
-    bw_reloader *reloader = bw_reloader_new(app, o->config, stderr);
-    bw_reload_watch *watch = reloader ? bw_reload_watch_start(reloader, o->config, bw_app_reload_watch(app), stderr)
-                                      : NULL;
+    bw_reloader *reloader = bw_reloader_new(app, o->config);
+    bw_reload_watch *watch = reloader ? bw_reload_watch_start(reloader, o->config, bw_app_reload_watch(app)) : NULL;
     if (!watch)
         bw_log_msg(BW_LL_WARN, "hot reload is unavailable; serving without it");
     int rc = run(bw_app_server(app), http, o);

@@ -7,7 +7,10 @@
 #define DIAG_MAX_KEPT 200
 
 typedef struct diag_entry {
-    char *text;
+    char *text;     /* "FILE:LINE:COL: [warning: ]message"; one allocation also holding the file name after it */
+    const char *file; /* inside text's allocation, or NULL */
+    int line, col;  /* 0 without a position */
+    size_t msg_off; /* the message part of text */
     bool is_error;
 } diag_entry;
 
@@ -32,7 +35,8 @@ void bw_diag_free(bw_diag *d)
     free(d);
 }
 
-static char *format_entry(bool is_error, const char *file, int line, int col, const char *fmt, va_list ap)
+/* Formats the entry's text and keeps its parts: the file name is copied after the text's NUL in the same block. */
+static bool format_entry(diag_entry *e, const char *file, int line, int col, const char *fmt, va_list ap)
 {
     char msg[2048], pos[1200] = "";
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -40,11 +44,21 @@ static char *format_entry(bool is_error, const char *file, int line, int col, co
         snprintf(pos, sizeof pos, "%s:%d:%d: ", file, line, col > 0 ? col : 1);
     else if (file)
         snprintf(pos, sizeof pos, "%s: ", file);
-    size_t need = strlen(pos) + strlen(msg) + sizeof "warning: ";
-    char *text = malloc(need);
-    if (text)
-        snprintf(text, need, "%s%s%s", pos, is_error ? "" : "warning: ", msg);
-    return text;
+    const char *prefix = e->is_error ? "" : "warning: ";
+    size_t text_len = strlen(pos) + strlen(prefix) + strlen(msg);
+    size_t file_len = file ? strlen(file) : 0;
+    char *text = malloc(text_len + 1 + file_len + 1);
+    if (!text)
+        return false;
+    snprintf(text, text_len + 1, "%s%s%s", pos, prefix, msg);
+    e->text = text;
+    e->msg_off = text_len - strlen(msg);
+    e->file = NULL;
+    if (file)
+        e->file = memcpy(text + text_len + 1, file, file_len + 1);
+    e->line = file && line > 0 ? line : 0;
+    e->col = e->line ? (col > 0 ? col : 1) : 0;
+    return true;
 }
 
 void bw_diag_addv(bw_diag *d, bool is_error, const char *file, int line, int col, const char *fmt, va_list ap)
@@ -65,10 +79,10 @@ void bw_diag_addv(bw_diag *d, bool is_error, const char *file, int line, int col
         d->v = nv;
         d->alloc = na;
     }
-    char *text = format_entry(is_error, file, line, col, fmt, ap);
-    if (!text)
+    diag_entry e = {.is_error = is_error};
+    if (!format_entry(&e, file, line, col, fmt, ap))
         return;
-    d->v[d->n++] = (diag_entry){text, is_error};
+    d->v[d->n++] = e;
 }
 
 void bw_diag_add(bw_diag *d, bool is_error, const char *file, int line, int col, const char *fmt, ...)
@@ -102,6 +116,16 @@ const char *bw_diag_text(const bw_diag *d, size_t i)
 bool bw_diag_is_error(const bw_diag *d, size_t i)
 {
     return d && i < d->n && d->v[i].is_error;
+}
+
+bool bw_diag_parts_of(const bw_diag *d, size_t i, bw_diag_parts *out)
+{
+    if (!d || i >= d->n)
+        return false;
+    const diag_entry *e = &d->v[i];
+    *out = (bw_diag_parts){
+        .file = e->file, .line = e->line, .col = e->col, .message = e->text + e->msg_off, .is_error = e->is_error};
+    return true;
 }
 
 void bw_diag_print(const bw_diag *d, FILE *out)

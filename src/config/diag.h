@@ -27,6 +27,17 @@ size_t bw_diag_warnings(const bw_diag *d);
 size_t bw_diag_count(const bw_diag *d);
 const char *bw_diag_text(const bw_diag *d, size_t i);
 bool bw_diag_is_error(const bw_diag *d, size_t i);
+/* Entry i taken apart, for structured output (the hot reload's log lines): the file as given to bw_diag_add (NULL
+ * when none), line and col (both 0 when no position applies; col is 1 when the position had none), and the message
+ * alone (no position, no "warning: " prefix). The strings are borrowed from d and live until bw_diag_free. false
+ * (out untouched) when i >= bw_diag_count. */
+typedef struct bw_diag_parts {
+    const char *file;
+    int line, col;
+    const char *message;
+    bool is_error;
+} bw_diag_parts;
+bool bw_diag_parts_of(const bw_diag *d, size_t i, bw_diag_parts *out);
 /* Writes every entry, one per line, prefixing warnings with "warning: " after the position. */
 void bw_diag_print(const bw_diag *d, FILE *out);
 

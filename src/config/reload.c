@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/reload_log.h"
 #include "protocol/registry.h"
 
 typedef struct retired {
@@ -19,12 +20,11 @@ struct bw_reloader {
     pthread_mutex_t mu; /* serializes reloads and sweeps; guards the retired list */
     bw_app *live;
     char *path;
-    FILE *log;
     retired *head, **tail; /* FIFO, oldest first */
     size_t n_retired;
 };
 
-bw_reloader *bw_reloader_new(bw_app *live, const char *path, FILE *log)
+bw_reloader *bw_reloader_new(bw_app *live, const char *path)
 {
     bw_reloader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) {
@@ -33,7 +33,6 @@ bw_reloader *bw_reloader_new(bw_app *live, const char *path, FILE *log)
     }
     pthread_mutex_init(&r->mu, NULL);
     r->live = live;
-    r->log = log;
     r->tail = &r->head;
     return r;
 }
@@ -66,7 +65,8 @@ static void retire_locked(bw_reloader *r, bw_app *app)
 {
     retired *node = malloc(sizeof *node);
     if (!node) {
-        fprintf(r->log, "bulwark: out of memory while retiring the previous configuration (it stays allocated)\n");
+        bw_reload_log_error("config_retire_failed", r->path,
+                            "out of memory; the previous configuration stays allocated");
         return;
     }
     *node = (retired){.app = app};
@@ -75,22 +75,12 @@ static void retire_locked(bw_reloader *r, bw_app *app)
     r->n_retired++;
 }
 
-static void log_failure(bw_reloader *r, const bw_diag *diag)
-{
-    fprintf(r->log, "bulwark: reload of %s failed; still serving the previous configuration:\n", r->path);
-    bw_diag_print(diag, r->log);
-}
-
 static void log_restart_needed(bw_reloader *r, const bw_app *next)
 {
     const char *sections[8];
     size_t n = bw_app_restart_sections(r->live, next, sections, sizeof sections / sizeof *sections);
-    if (!n)
-        return;
-    fprintf(r->log, "bulwark: warning: %s: changes to", r->path);
-    for (size_t i = 0; i < n; i++)
-        fprintf(r->log, "%s %s", i ? "," : "", sections[i]);
-    fprintf(r->log, " take effect only after a restart; the running values are kept\n");
+    if (n)
+        bw_reload_log_restart_needed(r->path, sections, n);
 }
 
 static void notify_changed(bw_server *srv, unsigned changed)
@@ -103,28 +93,21 @@ static void notify_changed(bw_server *srv, unsigned changed)
         bw_server_notify_list_changed(srv, "prompts");
 }
 
-static void log_success(bw_reloader *r)
-{
-    bw_app_counts c = bw_app_counts_of(r->live);
-    fprintf(r->log, "bulwark: reloaded %s: %zu tools, %zu resources, %zu prompts (%zu databases kept, %zu opened)\n",
-            r->path, c.tools, c.resources + c.resource_templates, c.prompts, c.databases_kept,
-            c.databases - c.databases_kept);
-}
-
 static bw_status reload_locked(bw_reloader *r, bw_diag *diag)
 {
     bw_app *next = bw_app_rebuild(r->path, diag, r->live);
     if (!next) {
-        log_failure(r, diag);
+        bw_reload_log_failed(r->path, diag);
         return bw_diag_errors(diag) ? BW_E_INVALID_ARG : BW_E_NOMEM;
     }
-    bw_diag_print(diag, r->log); /* the warnings */
+    bw_reload_log_warnings(r->path, diag);
     log_restart_needed(r, next);
     unsigned changed = bw_app_adopt(r->live, next);
     notify_changed(bw_app_server(r->live), changed);
     retire_locked(r, next);
     sweep_locked(r);
-    log_success(r);
+    bw_app_counts c = bw_app_counts_of(r->live);
+    bw_reload_log_reloaded(r->path, &c);
     return BW_OK;
 }
 
@@ -132,14 +115,13 @@ bw_status bw_reloader_run(bw_reloader *r)
 {
     bw_diag *diag = bw_diag_new();
     if (!diag) {
-        fprintf(r->log, "bulwark: reload of %s failed: out of memory\n", r->path);
+        bw_reload_log_failed(r->path, NULL);
         return BW_E_NOMEM;
     }
     pthread_mutex_lock(&r->mu);
     bw_status st = reload_locked(r, diag);
     pthread_mutex_unlock(&r->mu);
     bw_diag_free(diag);
-    fflush(r->log);
     return st;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/reload_log.h"
 #include "core/clock.h"
 
 #define SWEEP_EVERY_MS 1000
@@ -23,7 +24,6 @@
 
 struct bw_reload_watch {
     bw_reloader *reloader;
-    FILE *log;
     char *path, *dir;
     int pipe_rd, pipe_wr;
     int inotify_fd; /* -1 without watch_file */
@@ -103,7 +103,9 @@ static void *watch_main(void *arg)
         struct pollfd fds[2] = {{.fd = w->pipe_rd, .events = POLLIN}, {.fd = w->inotify_fd, .events = POLLIN}};
         int n = poll(fds, w->inotify_fd >= 0 ? 2 : 1, poll_timeout(w, due_ms));
         if (n < 0 && errno != EINTR) {
-            fprintf(w->log, "bulwark: reload watch stopped: poll: %s\n", strerror(errno));
+            char why[256];
+            snprintf(why, sizeof why, "poll: %s; no more reloads until a restart", strerror(errno));
+            bw_reload_log_error("reload_watch_stopped", w->path, why);
             return NULL;
         }
         bool reload = false;
@@ -156,45 +158,55 @@ static void free_watch(bw_reload_watch *w)
     free(w);
 }
 
-static bw_reload_watch *new_watch(bw_reloader *r, const char *path, bool watch_file, FILE *log)
+/* A reload_watch_failed line: what went wrong, then the system's reason. */
+static void log_failed(const char *path, const char *what, const char *reason)
+{
+    char why[1200];
+    snprintf(why, sizeof why, "%s%s%s", what, reason ? ": " : "", reason ? reason : "");
+    bw_reload_log_error("reload_watch_failed", path, why);
+}
+
+static bw_reload_watch *new_watch(bw_reloader *r, const char *path, bool watch_file)
 {
     bw_reload_watch *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    *w = (bw_reload_watch){.reloader = r, .log = log, .pipe_rd = -1, .pipe_wr = -1, .inotify_fd = -1};
+    *w = (bw_reload_watch){.reloader = r, .pipe_rd = -1, .pipe_wr = -1, .inotify_fd = -1};
     int fds[2];
     w->path = strdup(path);
     w->dir = dir_of(path);
     if (!w->path || !w->dir || pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-        fprintf(log, "bulwark: reload: %s\n", strerror(errno ? errno : ENOMEM));
+        log_failed(path, "cannot set up the reload watch", strerror(errno ? errno : ENOMEM));
         free_watch(w);
         return NULL;
     }
     w->pipe_rd = fds[0];
     w->pipe_wr = fds[1];
     if (watch_file && !start_inotify(w)) {
-        fprintf(log, "bulwark: reload.watch: cannot watch %s: %s\n", w->dir, strerror(errno));
+        char what[1100];
+        snprintf(what, sizeof what, "reload.watch: cannot watch %s", w->dir);
+        log_failed(path, what, strerror(errno));
         free_watch(w);
         return NULL;
     }
     return w;
 }
 
-bw_reload_watch *bw_reload_watch_start(bw_reloader *r, const char *path, bool watch_file, FILE *log)
+bw_reload_watch *bw_reload_watch_start(bw_reloader *r, const char *path, bool watch_file)
 {
     int none = -1;
-    bw_reload_watch *w = new_watch(r, path, watch_file, log);
+    bw_reload_watch *w = new_watch(r, path, watch_file);
     if (!w)
         return NULL;
     if (!atomic_compare_exchange_strong(&wake_fd, &none, w->pipe_wr)) {
-        fprintf(log, "bulwark: reload: a reload watch is running already\n");
+        log_failed(path, "a reload watch is running already", NULL);
         free_watch(w);
         return NULL;
     }
     int err = pthread_create(&w->thread, NULL, watch_main, w);
     if (err) {
         atomic_store(&wake_fd, -1);
-        fprintf(log, "bulwark: reload: cannot start its thread: %s\n", strerror(err));
+        log_failed(path, "cannot start the reload thread", strerror(err));
         free_watch(w);
         return NULL;
     }

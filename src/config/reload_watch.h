@@ -7,7 +7,6 @@
 #define BW_CONFIG_RELOAD_WATCH_H
 
 #include <stdbool.h>
-#include <stdio.h>
 
 #include "config/reload.h"
 
@@ -19,8 +18,9 @@ typedef struct bw_reload_watch bw_reload_watch;
 /* Starts the thread that runs bw_reloader_run(r) (borrowed) on bw_reload_watch_signal and, with watch_file, when
  * the file at path changes (its device, inode, size or modification time differ from the last ones seen); it also
  * sweeps r's retired configurations every second while some remain. NULL (reason on log) when the thread, the
- * pipe or the inotify watch cannot be set up, or when a watch is running already. */
-bw_reload_watch *bw_reload_watch_start(bw_reloader *r, const char *path, bool watch_file, FILE *log);
+ * pipe or the inotify watch cannot be set up, or when a watch is running already; the reason is logged as
+ * reload_watch_failed (reload_log.h), and an error that ends the thread later as reload_watch_stopped. */
+bw_reload_watch *bw_reload_watch_start(bw_reloader *r, const char *path, bool watch_file);
 
 /* Asks the running watch for a reload. Async-signal-safe (a signal handler's call); a no-op without a watch.
  * Requests made while a reload runs are coalesced into one more reload. */

@@ -91,10 +91,11 @@ static void publish(bw_audit *a, const json_t *rec)
         who = json_string_value(json_object_get(rec, "client_name"));
     if (!who)
         who = json_string_value(json_object_get(rec, "remote_addr"));
-    json_t *ev = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O?, s:s?}", "seq", json_object_get(rec, "seq"), "time",
-                           json_object_get(rec, "time"), "event", json_object_get(rec, "event"), "method",
+    json_t *ev = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O?, s:s?, s:O?, s:O?}", "seq", json_object_get(rec, "seq"),
+                           "time", json_object_get(rec, "time"), "event", json_object_get(rec, "event"), "method",
                            json_object_get(rec, "method"), "target", json_object_get(rec, "target"), "outcome",
-                           json_object_get(rec, "outcome"), "identity", who);
+                           json_object_get(rec, "outcome"), "identity", who, "remote_addr",
+                           json_object_get(rec, "remote_addr"), "request_id", json_object_get(rec, "request_id"));
     if (ev)
         bw_events_publish(a->srv, "audit", ev);
 }

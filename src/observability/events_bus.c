@@ -1,7 +1,6 @@
 /* The event bus: its life, its settings, and publishing (framing an event once and handing the frame to every
  * subscriber that wants its type). Subscribers and their queues are in events_sub.c; the ticker in
  * events_ticker.c. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -112,8 +112,9 @@ static void tick(bw_events *ev, tick_state *st, const bw_events_options *o)
 static void *ticker_main(void *arg)
 {
     bw_events *ev = arg;
-    tick_state st = {.next_stats_ms = bw_clock_ms() + ev->opt.stats_interval_ms};
+    tick_state st = {0};
     pthread_mutex_lock(&ev->ctl);
+    st.next_stats_ms = bw_clock_ms() + ev->opt.stats_interval_ms;
     while (!ev->ticker_stop) {
         int wait = atomic_load(&ev->n_subs) > 0 ? POLL_MS : 1000;
         struct timespec ts = bw_clock_abs(bw_clock_ms() + wait);

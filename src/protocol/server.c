@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observability/events.h"
 #include "observability/observe.h"
 #include "protocol/jsonrpc.h"
 #include "protocol/listen.h"
@@ -69,6 +70,7 @@ void bw_server_free(bw_server *srv)
     if (!srv)
         return;
     atomic_store(&srv->shutting_down, true);
+    bw_events_shutdown(srv); /* the bus stops reading health and metrics before they are freed */
     bw_health_free(srv); /* joins the check thread before the checks' user data (e.g. database pools) goes */
     bw_tasks_cancel_running(srv);
     bw_workpool_free(srv->pool);
