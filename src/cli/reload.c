@@ -1,5 +1,5 @@
 /* bulwark reload: asks a running `bulwark serve -c` to re-read its configuration (sends it SIGHUP). The result
- * (reloaded, or the errors and "still serving the previous configuration") is in that server's log. */
+ * (config_reloaded, or config_reload_failed with the errors) is in that server's log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,8 +14,8 @@ static const char usage[] =
     "usage: bulwark reload (--pid-file F | PID)\n"
     "\n"
     "Asks a running `bulwark serve -c FILE` to reload FILE by sending it SIGHUP. The server logs the outcome on\n"
-    "its stderr: 'bulwark: reloaded FILE: ...', or 'bulwark: reload of FILE failed; still serving the previous\n"
-    "configuration:' with every error as FILE:LINE:COL lines.\n"
+    "its stderr: a config_reloaded log line, or config_reload_failed (the previous configuration keeps serving)\n"
+    "with each error's file, line and col (docs/observability/logging.md).\n"
     "\n"
     "  --pid-file F  read the process id from F (as written by `bulwark serve --pid-file F`)\n"
     "  -h, --help    this help\n"

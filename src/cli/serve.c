@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "config/app.h"
 #include "config/reload.h"
+#include "config/reload_log.h"
 #include "config/reload_watch.h"
 #include "observability/log.h"
 
@@ -268,7 +269,12 @@ static int serve_config(const serve_opts *o)
         return 1;
     }
     bw_app *app = bw_app_build(o->config, BW_BUILD_SERVE, diag);
-    bw_diag_print(diag, stderr);
+    /* A configuration that cannot be served is reported for the person starting it (FILE:LINE:COL lines, like
+     * `bulwark check`); the warnings of one that serves are log lines, like everything the running server says. */
+    if (app)
+        bw_reload_log_warnings(o->config, diag);
+    else
+        bw_diag_print(diag, stderr);
     bw_diag_free(diag);
     if (!app)
         return 1;

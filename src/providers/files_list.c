@@ -144,6 +144,7 @@ bw_status bw_files_list(int root, bool recursive, bw_files_listing *out, bw_file
         bw_files_listing_free(out);
         return st;
     }
-    qsort(out->v, out->n, sizeof *out->v, by_rel);
+    if (out->n > 1) /* qsort's array may not be NULL, which an empty directory's list is */
+        qsort(out->v, out->n, sizeof *out->v, by_rel);
     return BW_OK;
 }

@@ -291,8 +291,9 @@ describe('audit records over HTTP', () => {
       assert.equal(ev.json.type, 'audit');
       assert.deepEqual(ev.json.data, {
         seq: 5, time: ev.json.data.time, event: 'call', method: 'tools/call', target: 'echo', outcome: 'ok',
-        identity: CLIENT_INFO.name,
+        identity: CLIENT_INFO.name, request_id: 'req-audit-5', remote_addr: ev.json.data.remote_addr,
       });
+      assert.match(ev.json.data.remote_addr, /^127\.0\.0\.1:\d+$/);
       assert.match(ev.json.data.time, /^\d{4}-\d\d-\d\dT/);
     } finally {
       r.destroy();
@@ -419,11 +420,12 @@ describe('reload', () => {
   let tmp;
   after(() => rmTmp(tmp));
 
-  /** Sends SIGHUP and waits (bounded) for one more "reloaded" line on stderr. */
+  /** Sends SIGHUP and waits (bounded) for one more config_reloaded log line on stderr. */
   async function reload(c) {
-    const before = (c.stderr.match(/reloaded/g) ?? []).length;
+    const RELOADED = /^\{"ts":"[^"]+","level":"info","msg":"config_reloaded"[,}]/gm;
+    const before = (c.stderr.match(RELOADED) ?? []).length;
     process.kill(c.pid, 'SIGHUP');
-    const ok = await eventually(() => (c.stderr.match(/reloaded/g) ?? []).length > before, 5000);
+    const ok = await eventually(() => (c.stderr.match(RELOADED) ?? []).length > before, 5000);
     assert.ok(ok, `reloaded within 5 s: ${c.stderr.slice(-1000)}`);
   }
 

@@ -99,15 +99,33 @@ async function waitLine(server, pred, what) {
   }
 }
 
-const countOf = (text, re) => (text.match(new RegExp(re.source, 'g')) ?? []).length;
+const countOf = (text, re) => (text.match(new RegExp(re.source, `g${re.flags.replace('g', '')}`)) ?? []).length;
+
+/** The reload's result: a config_reloaded JSON line, written at every level but off (like the ready line). */
+const RELOADED = /^\{"ts":"[^"]+","level":"info","msg":"config_reloaded","file":"[^"]+","tools":\d+,/m;
 
 /** SIGHUP and wait (bounded) for the reload's result line. */
 async function reload(server) {
-  const before = countOf(server.stderr, /bulwark: reloaded /);
+  const before = countOf(server.stderr, RELOADED);
   process.kill(server.pid, 'SIGHUP');
   const t0 = Date.now();
-  while (countOf(server.stderr, /bulwark: reloaded /) <= before) {
+  while (countOf(server.stderr, RELOADED) <= before) {
     if (Date.now() - t0 > WAIT_MS) assert.fail(`no reload within ${WAIT_MS} ms; stderr:\n${server.stderr.slice(-2000)}`);
+    await sleep(20);
+  }
+}
+
+/** SIGHUP a server whose new configuration logs nothing (level off) and lists tool `name`: waits (bounded) until
+ * tools/list shows it, the sign that the reload is in. */
+async function reloadUntilListed(server, session, name) {
+  process.kill(server.pid, 'SIGHUP');
+  const t0 = Date.now();
+  for (;;) {
+    const m = req('tools/list', {});
+    const resp = await post(server, m, { session });
+    assert.equal(resp.status, 200, resp.text);
+    if (responseTo(resp, m.id).result.tools.some((t) => t.name === name)) return;
+    if (Date.now() - t0 > WAIT_MS) assert.fail(`tool ${name} not listed within ${WAIT_MS} ms`);
     await sleep(20);
   }
 }
@@ -298,12 +316,14 @@ describe('levels at runtime', () => {
         .filter((o) => o.request_id === id);
       assert.deepEqual(mine.map((o) => [o.msg, o.level]), [['request_started', 'info'], ['request_completed', 'error']]);
 
-      writeConfig('levels.yaml', config({ logging: '    level: off\n' }));
-      await reload(s);
+      const before = s.stderr.length;
+      writeConfig('levels.yaml', config({ logging: '    level: off\n', extraTools: '  - name: added\n    exec: {command: echo, args: ["added"]}\n' }));
+      await reloadUntilListed(s, session, 'added');
       const off = await callTool(s, session, 'no_such_tool', {});
       await callTool(s, session, 'plain', {}); // a barrier: its line would come after
       await sleep(200);
       assert.ok(!s.stderr.includes(off.resp.headers['x-request-id']), 'level off: nothing is logged');
+      assert.ok(!s.stderr.slice(before).includes('config_reloaded'), 'level off: not even the reload\'s own line');
     } finally {
       await finishHttp(s);
     }

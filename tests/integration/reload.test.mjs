@@ -8,8 +8,10 @@
 //    counter, so the same value after the reload means the same connection (pool max 1); a database whose
 //    settings changed is reopened (the counter restarts at 0) — the control that makes the first assertion real;
 //  - a broken configuration (YAML error, schema error) changes nothing: zero failed requests, the old tools still
-//    answer, and stderr has "reload of FILE failed; still serving the previous configuration:" plus the
-//    FILE:LINE:COL lines;
+//    answer, and stderr has a config_reload_failed log line (serving: "previous configuration") whose errors carry
+//    each problem's file, line and col;
+//  - the reload's lines are log lines (one schema on stderr): config_reloaded with the counts, config_warning with
+//    the warning's position, config_restart_needed with the sections; readable with --log-format text;
 //  - `bulwark reload --pid-file F` sends the signal; the pid file is written 0644 and removed on exit;
 //  - reliability.reload.watch picks up a rewrite of the file without any signal.
 // No timing assertion: waits are bounded by WAIT_MS (15 s default, generous for ASan on a loaded 2-core box).
@@ -22,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { killAllSpawned, bulwarkBin, runCommand, WAIT_MS } from '../lib/raw-stdio.mjs';
-import { startHttp, finishHttp, initSession, post, req, responseTo, textOf, sleep } from '../lib/http.mjs';
+import { startHttp, finishHttp, initSession, post, req, responseTo, textOf, sleep, parseLogLine } from '../lib/http.mjs';
 import { connectStreamable, collector, REQ_OPTS } from '../lib/http-sdk.mjs';
 
 const LOAD_CONNECTIONS = 16;
@@ -72,23 +74,48 @@ function writeConfig(file, text) {
   fs.renameSync(part, file);
 }
 
-function countMatches(text, re) {
-  return (text.match(new RegExp(re.source, 'g')) ?? []).length;
+/** The complete stderr lines (a partial last line is left for later). */
+function completeLines(stderr) {
+  const lines = stderr.split('\n');
+  lines.pop();
+  return lines;
 }
 
-/** Wait (bounded) until stderr holds more than `before` matches of re; returns the stderr. */
-async function waitLog(server, re, before, what) {
+/** The JSON log lines of stderr whose msg is `name`, parsed. */
+function events(stderr, name) {
+  return completeLines(stderr).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((o) => o.msg === name);
+}
+
+/** Wait (bounded) until stderr holds more than `before` `name` lines; returns the first new one. */
+async function waitEvent(server, name, before, what) {
   const t0 = Date.now();
-  while (countMatches(server.stderr, re) <= before) {
+  for (;;) {
+    const all = events(server.stderr, name);
+    if (all.length > before) return all[before];
     if (Date.now() - t0 > WAIT_MS) throw new Error(`timed out waiting for ${what}; stderr:\n${server.stderr.slice(-3000)}`);
     if (!server.running) throw new Error(`server exited while waiting for ${what}; stderr:\n${server.stderr.slice(-3000)}`);
     await sleep(20);
   }
-  return server.stderr;
 }
 
-const RELOADED = /bulwark: reloaded [^\n]*\n/;
-const FAILED = /bulwark: reload of [^\n]* failed; still serving the previous configuration:\n/;
+/** The 1-based number of the line of text that contains needle. */
+function lineOf(text, needle) {
+  const i = text.split('\n').findIndex((l) => l.includes(needle));
+  assert.ok(i >= 0, `${needle} is in the configuration`);
+  return i + 1;
+}
+
+/** Asserts every complete stderr line is one JSON log object starting with ts, level, msg. */
+function assertAllJson(stderr) {
+  for (const l of completeLines(stderr)) {
+    let o;
+    assert.doesNotThrow(() => { o = JSON.parse(l); }, `a JSON log line: ${l}`);
+    assert.deepEqual(Object.keys(o).slice(0, 3), ['ts', 'level', 'msg'], l);
+  }
+}
+
+const RELOADED = 'config_reloaded';
+const FAILED = 'config_reload_failed';
 
 async function toolCall(server, session, agent, name, args = {}) {
   const m = req('tools/call', { name, arguments: args });
@@ -189,15 +216,18 @@ describe('hot reload under load (SIGHUP)', () => {
     const before = await changesNow(server, session);
     assert.ok(before >= 3, `total_changes() counts the bumps (${before})`);
 
-    const n = countMatches(server.stderr, RELOADED);
+    const n = events(server.stderr, RELOADED).length;
+    let ev;
     const load = await underLoad(server, async () => {
       writeConfig(file, config({ greeting: 'howdy', v2: true }));
       process.kill(server.pid, 'SIGHUP');
-      await waitLog(server, RELOADED, n, 'the reloaded line');
+      ev = await waitEvent(server, RELOADED, n, 'the reloaded line');
     });
     assertNoFailures(load, 'SIGHUP with a changed configuration');
     t.diagnostic(`${load.done} calls under load, none failed`);
-    assert.match(server.stderr, /bulwark: reloaded [^\n]*signal\.yaml: 5 tools, 0 resources, 0 prompts \(2 databases kept, 0 opened\)\n/);
+    const { ts, ...rest } = ev;
+    assert.deepEqual(rest, { level: 'info', msg: 'config_reloaded', file, tools: 5, resources: 0, prompts: 0,
+      databases_kept: 2, databases_opened: 0 });
 
     await changed.waitCount(1);
     const names = (await s.client.listTools({}, REQ_OPTS)).tools.map((t) => t.name).sort();
@@ -213,22 +243,36 @@ describe('hot reload under load (SIGHUP)', () => {
   });
 
   test('broken configurations (YAML error, schema error) keep the old one serving: zero failed calls', async (t) => {
+    const yaml = config({ greeting: 'broken' }) + 'tools: [\n';
+    const schema = config({ greeting: 'broken' }).replace('pool: {min: 1, max: 4}', 'pool: {min: 1, max: "many"}');
+    const schemaLine = schema.split('\n')[lineOf(schema, 'max: "many"') - 1];
     const cases = [
-      { what: 'YAML error', text: config({ greeting: 'broken' }) + 'tools: [\n', line: /signal\.yaml:\d+:\d+: [^\n]+\n/ },
-      { what: 'schema error', text: config({ greeting: 'broken' }).replace('pool: {min: 1, max: 4}', 'pool: {min: 1, max: "many"}'), line: /signal\.yaml:\d+:\d+: [^\n]*max[^\n]*\n/ },
+      // The YAML parser stops at the unclosed flow sequence: at its line or at the end of the file after it.
+      { what: 'YAML error', text: yaml, match: (e) => e.line >= lineOf(yaml, 'tools: [') && /YAML/.test(e.message) },
+      { what: 'schema error', text: schema,
+        match: (e) => e.line === lineOf(schema, 'max: "many"') && e.col === schemaLine.indexOf('"many"') + 1 && /max/.test(e.message) },
     ];
     for (const c of cases) {
-      const n = countMatches(server.stderr, FAILED);
+      const n = events(server.stderr, FAILED).length;
+      let ev;
       const load = await underLoad(server, async () => {
         writeConfig(file, c.text);
         process.kill(server.pid, 'SIGHUP');
-        await waitLog(server, FAILED, n, `the failure line (${c.what})`);
+        ev = await waitEvent(server, FAILED, n, `the failure line (${c.what})`);
       });
       assertNoFailures(load, `SIGHUP with a ${c.what}`);
       t.diagnostic(`${c.what}: ${load.done} calls under load, none failed`);
-      const err = server.stderr;
-      const tail = err.slice(err.lastIndexOf('still serving the previous configuration:'));
-      assert.match(tail, c.line, `${c.what}: the FILE:LINE:COL error line follows`);
+      assert.equal(ev.level, 'error');
+      assert.equal(ev.file, file);
+      assert.equal(ev.serving, 'previous configuration');
+      assert.ok(Array.isArray(ev.errors) && ev.errors.length >= 1, JSON.stringify(ev));
+      for (const e of ev.errors) {
+        assert.equal(e.file, file, JSON.stringify(e));
+        assert.ok(Number.isInteger(e.line) && e.line >= 1 && Number.isInteger(e.col) && e.col >= 1, JSON.stringify(e));
+        assert.equal(typeof e.message, 'string');
+      }
+      assert.ok(ev.errors.some(c.match), `${c.what}: the error at its FILE:LINE:COL: ${JSON.stringify(ev.errors)}`);
+      assert.equal(ev.errors_omitted, undefined);
       const { session } = await initSession(server);
       const r = await toolCall(server, session, undefined, 'hello');
       assert.equal(textOf(r.result).trim(), 'howdy', `${c.what}: the previous configuration still answers`);
@@ -239,12 +283,18 @@ describe('hot reload under load (SIGHUP)', () => {
   test('a database whose settings changed is reopened (a new connection)', async () => {
     const { session } = await initSession(server);
     assert.ok((await changesNow(server, session)) >= 3);
-    const n = countMatches(server.stderr, RELOADED);
+    const n = events(server.stderr, RELOADED).length;
     writeConfig(file, config({ greeting: 'howdy', v2: true, markerBusyMs: 1000 }));
     process.kill(server.pid, 'SIGHUP');
-    const err = await waitLog(server, RELOADED, n, 'the reloaded line');
-    assert.match(err, /signal\.yaml: 5 tools, 0 resources, 0 prompts \(1 databases kept, 1 opened\)\n/);
+    const ev = await waitEvent(server, RELOADED, n, 'the reloaded line');
+    assert.deepEqual([ev.file, ev.tools, ev.resources, ev.prompts, ev.databases_kept, ev.databases_opened],
+      [file, 5, 0, 0, 1, 1]);
     assert.equal(await changesNow(server, session), 0, 'the new connection has made no change yet');
+  });
+
+  test('every stderr line of the reloading server is a JSON log line (one schema)', () => {
+    assert.ok(events(server.stderr, RELOADED).length >= 2 && events(server.stderr, FAILED).length >= 2);
+    assertAllJson(server.stderr);
   });
 });
 
@@ -258,10 +308,11 @@ describe('bulwark reload and the pid file', () => {
       assert.equal(fs.readFileSync(pidFile, 'utf8'), `${server.pid}\n`);
       assert.equal(fs.statSync(pidFile).mode & 0o777, 0o644);
       writeConfig(file, config({ v2: true }));
-      const n = countMatches(server.stderr, RELOADED);
+      const n = events(server.stderr, RELOADED).length;
       const r = await runCommand(bulwarkBin(), ['reload', '--pid-file', pidFile]);
       assert.equal(r.code, 0, r.stderr);
-      await waitLog(server, RELOADED, n, 'the reloaded line');
+      const ev = await waitEvent(server, RELOADED, n, 'the reloaded line');
+      assert.equal(ev.tools, 5);
       const { session } = await initSession(server);
       assert.equal(textOf((await toolCall(server, session, undefined, 'new_tool')).result).trim(), 'new');
 
@@ -302,16 +353,125 @@ describe('reliability.reload.watch', () => {
     }
     const server = await startHttp({ bin: bulwarkBin(), argv: ['serve', '-c', file, '--listen', '127.0.0.1:0'] });
     try {
-      const n = countMatches(server.stderr, RELOADED);
+      const n = events(server.stderr, RELOADED).length;
       writeConfig(file, config({ extra: watch, v2: true }));
-      await waitLog(server, RELOADED, n, 'the reloaded line after the file changed');
+      await waitEvent(server, RELOADED, n, 'the reloaded line after the file changed');
       const { session } = await initSession(server);
       assert.equal(textOf((await toolCall(server, session, undefined, 'new_tool')).result).trim(), 'new');
       // An in-place rewrite (no rename) counts too.
-      const m = countMatches(server.stderr, RELOADED);
+      const m = events(server.stderr, RELOADED).length;
       fs.writeFileSync(file, config({ extra: watch, greeting: 'watched', v2: true }));
-      await waitLog(server, RELOADED, m, 'the reloaded line after an in-place write');
+      await waitEvent(server, RELOADED, m, 'the reloaded line after an in-place write');
       assert.equal(textOf((await toolCall(server, session, undefined, 'hello')).result).trim(), 'watched');
+    } finally {
+      await finishHttp(server);
+    }
+  });
+});
+
+describe('the reload log lines', () => {
+  /** exec tools only; `version` and `docs` (a file resource larger than its max_file_bytes: a warning) vary. */
+  const simple = ({ version = '1', docs = false, broken = false } = {}) => `server:
+  name: reload-log
+  version: "${version}"
+${docs ? `resources:
+  - uri: kb://notes
+    max_file_bytes: 4
+    file: notes.txt
+` : ''}tools:
+  - name: hello
+    exec: {command: ${broken ? '42' : 'echo'}, args: ["hi"]}
+`;
+  const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+  test('warnings with their position, the sections that need a restart, then config_reloaded', async () => {
+    const file = path.join(tmp, 'lines.yaml');
+    fs.writeFileSync(path.join(tmp, 'notes.txt'), 'more than four bytes\n');
+    writeConfig(file, simple());
+    const server = await startHttp({ bin: bulwarkBin(), argv: ['serve', '-c', file, '--listen', '127.0.0.1:0'] });
+    try {
+      const text = simple({ version: '2', docs: true });
+      writeConfig(file, text);
+      process.kill(server.pid, 'SIGHUP');
+      const done = await waitEvent(server, RELOADED, 0, 'the reloaded line');
+      assert.deepEqual([done.tools, done.resources, done.prompts], [1, 1, 0]);
+      const [warning] = events(server.stderr, 'config_warning');
+      const fileLine = text.split('\n')[lineOf(text, 'file: notes.txt') - 1];
+      assert.deepEqual(warning && { ...warning, ts: undefined }, {
+        ts: undefined, level: 'warn', msg: 'config_warning', file, line: lineOf(text, 'file: notes.txt'),
+        col: fileLine.indexOf('notes.txt') + 1,
+        message: `file '${path.join(tmp, 'notes.txt')}' is larger than max_file_bytes (4 bytes): reading it will fail`,
+      });
+      const [restart] = events(server.stderr, 'config_restart_needed');
+      assert.equal(restart?.level, 'warn');
+      assert.equal(restart.file, file);
+      assert.deepEqual(restart.sections, ['server']);
+      const order = completeLines(server.stderr).map((l) => JSON.parse(l).msg).filter((m) => m.startsWith('config_'));
+      assert.deepEqual(order, ['config_warning', 'config_restart_needed', 'config_reloaded']);
+      assertAllJson(server.stderr);
+    } finally {
+      await finishHttp(server);
+    }
+  });
+
+  test('many errors: the line stays one valid JSON object, the ones that do not fit are counted', async () => {
+    const file = path.join(tmp, 'many.yaml');
+    writeConfig(file, simple());
+    const server = await startHttp({ bin: bulwarkBin(), argv: ['serve', '-c', file, '--listen', '127.0.0.1:0'] });
+    try {
+      // 90 unknown keys of 60 characters: ~25 KiB of errors (each names the expected keys too), more than one log
+      // line (16 KiB) holds.
+      const keys = Array.from({ length: 90 }, (_, i) => `    k${String(i).padStart(2, '0')}${'x'.repeat(57)}: 1\n`).join('');
+      writeConfig(file, simple().replace('    exec:', `${keys}    exec:`));
+      const check = await runCommand(bulwarkBin(), ['check', '-c', file]);
+      const total = (check.stderr.match(/^[^\n]*many\.yaml:\d+:\d+: [^\n]*$/gm) ?? []).length;
+      assert.ok(total >= 90, `bulwark check reports every unknown key (${total})`);
+      process.kill(server.pid, 'SIGHUP');
+      const ev = await waitEvent(server, FAILED, 0, 'the failure line');
+      const line = completeLines(server.stderr).find((l) => l.includes('"config_reload_failed"'));
+      assert.ok(Buffer.byteLength(line) < 16384, `at most 16 KiB (${Buffer.byteLength(line)})`);
+      assert.ok(Array.isArray(ev.errors) && ev.errors.length >= 1, 'errors stays an array');
+      assert.ok(ev.errors_omitted > 0, `some did not fit: ${ev.errors.length} kept`);
+      assert.equal(ev.errors.length + ev.errors_omitted, total, 'kept + omitted = every error');
+      const lines = ev.errors.map((e) => e.line);
+      assert.deepEqual(lines, [...lines].sort((a, b) => a - b), 'the first ones, in file order');
+      assert.ok(ev.errors.every((e) => e.file === file && e.line >= 5 && e.col >= 1));
+    } finally {
+      await finishHttp(server);
+    }
+  });
+
+  test('--log-format text: one readable line per event, the errors still with file, line and col', async () => {
+    const file = path.join(tmp, 'text.yaml');
+    writeConfig(file, simple());
+    const server = await startHttp({ bin: bulwarkBin(), argv: ['serve', '-c', file, '--listen', '127.0.0.1:0', '--log-format', 'text'] });
+    const f = escapeRe(file);
+    const waitLine = async (re, what) => {
+      const t0 = Date.now();
+      for (;;) {
+        const m = completeLines(server.stderr).map((l) => re.exec(l)).find(Boolean);
+        if (m) return m;
+        if (Date.now() - t0 > WAIT_MS) throw new Error(`timed out waiting for ${what}; stderr:\n${server.stderr.slice(-3000)}`);
+        await sleep(20);
+      }
+    };
+    try {
+      const bad = simple({ broken: true });
+      writeConfig(file, bad);
+      process.kill(server.pid, 'SIGHUP');
+      const m = await waitLine(new RegExp(`^\\S+ ERROR config_reload_failed file=${f} serving="previous configuration" errors=(\\[.*\\])$`),
+        'the text failure line');
+      const errors = JSON.parse(m[1]);
+      const cmdLine = bad.split('\n')[lineOf(bad, 'command: 42') - 1];
+      assert.deepEqual(errors, [{ file, line: lineOf(bad, 'command: 42'), col: cmdLine.indexOf('42') + 1,
+        message: 'tools[0].exec.command: expected string, got integer' }]);
+
+      writeConfig(file, simple({ version: '3' }));
+      process.kill(server.pid, 'SIGHUP');
+      await waitLine(new RegExp(`^\\S+ WARN config_restart_needed file=${f} sections=\\["server"\\] kept="[^"]+"$`), 'the restart line');
+      await waitLine(new RegExp(`^\\S+ INFO config_reloaded file=${f} tools=1 resources=0 prompts=0 databases_kept=0 databases_opened=0$`),
+        'the text reloaded line');
+      for (const l of completeLines(server.stderr)) assert.equal(parseLogLine(l).format, 'text', l);
     } finally {
       await finishHttp(server);
     }
