@@ -18,7 +18,6 @@
 
 #include "bulwark/health.h"
 #include "core/clock.h"
-#include "observability/events.h"
 #include "observability/observe.h"
 #include "protocol/era.h"
 #include "protocol/jsonrpc.h"
@@ -855,7 +854,6 @@ static void drain(void)
     wait_idle(bw_clock_ms() + H.srv->limits.shutdown_grace_ms);
     atomic_store(&H.stopping, true);
     atomic_store(&H.srv->shutting_down, true);
-    bw_events_shutdown(H.srv); /* ends /events streams now: the daemon must not stop with one parked */
     hsession *list = collect_sessions();
     cancel_running(list);
     while (list) {

@@ -10,7 +10,7 @@ export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
 awk '/^```c$/ {on=1; next} on && /^```$/ {exit} on {print}' "$src/README.md" > "$tmp/demo.c"
 cc -std=c17 -Wall -Wextra -Werror "$tmp/demo.c" $(pkg-config --cflags --libs bulwark) -o "$tmp/demo-shared"
 cc -std=c17 -Wall -Wextra -Werror "$tmp/demo.c" $(pkg-config --cflags bulwark) "$tmp/prefix/lib/libbulwark.a" \
-   $(pkg-config --libs jansson libpcre2-8 libmicrohttpd libcrypto yaml-0.1 sqlite3) -lpthread -lm -o "$tmp/demo-static"  # static libbulwark, shared system libraries
+   $(pkg-config --libs jansson libpcre2-8 libmicrohttpd libcrypto yaml-0.1 sqlite3 libpq libcurl) -lpthread -lm -o "$tmp/demo-static"  # static libbulwark, shared system libraries
 input='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}
 {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"text":"from the README"}}}'
 want='{"jsonrpc":"2.0","id":2,"result":{"content":[{"type":"text","text":"from the README"}]}}'
