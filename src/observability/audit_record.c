@@ -32,10 +32,14 @@ bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HE
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
+    static const char hexdig[] = "0123456789abcdef";
     if (EVP_Digest(len ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
         return false;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    for (unsigned i = 0; i < 32; i++) { /* twice per record: no printf machinery */
+        out[2 * i] = hexdig[md[i] >> 4];
+        out[2 * i + 1] = hexdig[md[i] & 15];
+    }
+    out[64] = '\0';
     return true;
 }
 
@@ -100,12 +104,14 @@ static json_t *record_new(const char *event)
 
 /* ---- records ---- */
 
-static json_t *args_hash(const bw_obs_outcome *o)
+/* The SHA-256 of the arguments' canonical text; *canon_len gets that text's length (0 on failure). */
+static json_t *args_hash(const bw_obs_outcome *o, size_t *canon_len)
 {
     const json_t *args = o->arguments;
     char *canon = args ? bw_canonical_json(args) : strdup("{}"); /* left out and {} are the same call */
     char hex[BW_AUDIT_HASH_HEX + 1];
-    bool ok = canon && bw_audit_sha256_hex(canon, strlen(canon), hex);
+    *canon_len = canon ? strlen(canon) : 0;
+    bool ok = canon && bw_audit_sha256_hex(canon, *canon_len, hex);
     free(canon);
     return ok ? json_string(hex) : NULL;
 }
@@ -114,12 +120,17 @@ static json_t *args_hash(const bw_obs_outcome *o)
  * spool and export line by line; args_sha256 still covers the whole arguments. */
 #define ARGS_STORED_MAX (64u << 10)
 
-static json_t *stored_args(bw_server *srv, const json_t *args, bw_audit_arguments mode)
+/* canon_len: the length of the arguments' canonical text (0: unknown). The full copy has exactly that length; a
+ * redacted one stays under 4 times it ("[REDACTED]" with its quotes replaces a value of at least one character in a
+ * member of at least five: 3.2x at worst), so the size is measured only when it could be over the bound. */
+static json_t *stored_args(bw_server *srv, const json_t *args, bw_audit_arguments mode, size_t canon_len)
 {
     if (!args || mode == BW_AUDIT_ARGS_NONE)
         return json_null();
     json_t *v = mode == BW_AUDIT_ARGS_FULL ? json_deep_copy(args) : bw_redact(srv, args);
-    size_t n = v ? json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY) : 0;
+    size_t bound = mode == BW_AUDIT_ARGS_FULL ? canon_len : canon_len * 4;
+    size_t n = !v ? 0 : canon_len && bound <= ARGS_STORED_MAX ? bound
+                                                             : json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
     if (n <= ARGS_STORED_MAX)
         return v;
     json_decref(v);
@@ -142,8 +153,9 @@ json_t *bw_audit_record_call(bw_call *call, const bw_obs_outcome *o, bw_audit_ar
     set(rec, "method", bounded_str(o->method, SHORT_MAX));
     set(rec, "target", bounded_str(o->target, TARGET_MAX));
     bool has_args = strcmp(o->method, "resources/read") != 0;
-    set(rec, "args_sha256", has_args ? args_hash(o) : json_null());
-    set(rec, "arguments", has_args ? stored_args(call->srv, o->arguments, mode) : json_null());
+    size_t canon_len = 0;
+    set(rec, "args_sha256", has_args ? args_hash(o, &canon_len) : json_null());
+    set(rec, "arguments", has_args ? stored_args(call->srv, o->arguments, mode, canon_len) : json_null());
     set(rec, "outcome", bounded_str(o->status, SHORT_MAX));
     set(rec, "error_type", bounded_str(o->error_type, SHORT_MAX));
     double us = o->duration_s * 1e6;

@@ -235,8 +235,11 @@ describe('Streamable HTTP: the v2 client (2026-07-28) and the v1 SDK (2025-11-25
     assert.equal(retry.request.params.requestState, ir.requestState, 'requestState echoed byte for byte');
     assert.deepEqual(retry.request.params.inputResponses, { user_name: { action: 'accept', content: { name: 'Modern' } } });
     assert.deepEqual(retry.response.result, { content: [{ type: 'text', text: 'Hello, Modern!' }], resultType: 'complete' });
-    // The legacy client answered a server→client request, POSTed as a JSON-RPC response in its session.
-    const answered = lWire.log.filter((e) => e.method === 'POST' && e.request && !('method' in e.request) && 'result' in e.request);
+    // The legacy client answered a server→client request, POSTed as a JSON-RPC response in its session. The wire log
+    // records that POST when its 202 arrives, which may be after the tool's result reached the client: wait (bounded).
+    const isAnswer = (e) => e.method === 'POST' && e.request && !('method' in e.request) && 'result' in e.request;
+    for (let i = 0; i < 100 && !lWire.log.some(isAnswer); i++) await sleep(20);
+    const answered = lWire.log.filter(isAnswer);
     assert.deepEqual(answered.map((e) => e.request.result), [{ action: 'accept', content: { name: 'Legacy' } }]);
   });
 
