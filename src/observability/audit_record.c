@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +29,24 @@ const size_t bw_audit_nfields = sizeof bw_audit_fields / sizeof bw_audit_fields[
 
 /* ---- small pieces ---- */
 
-bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HEX + 1])
+/* Lower-case hex of a 32-byte digest (twice per record: no printf machinery). */
+static void hex_of(const unsigned char md[32], char out[BW_AUDIT_HASH_HEX + 1])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
     static const char hexdig[] = "0123456789abcdef";
-    if (EVP_Digest(len ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-        return false;
-    for (unsigned i = 0; i < 32; i++) { /* twice per record: no printf machinery */
+    for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hexdig[md[i] >> 4];
         out[2 * i + 1] = hexdig[md[i] & 15];
     }
     out[64] = '\0';
+}
+
+bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HEX + 1])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (EVP_Digest(len ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return false;
+    hex_of(md, out);
     return true;
 }
 
@@ -179,28 +186,60 @@ json_t *bw_audit_record_auth(const char *remote_addr, const char *user_agent, co
 
 /* ---- the chain ---- */
 
+/* The record's fields in the order a canonical (sorted-keys) dump puts them: strcmp order, computed once. */
+static const bw_audit_field *sorted_fields[32];
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const bw_audit_field *const *)a)->name, (*(const bw_audit_field *const *)b)->name);
+}
+
+static void sort_fields(void)
+{
+    for (size_t i = 0; i < bw_audit_nfields; i++)
+        sorted_fields[i] = &bw_audit_fields[i];
+    qsort(sorted_fields, bw_audit_nfields, sizeof sorted_fields[0], by_name);
+}
+
+/* Feeds v's canonical text (jansson's own dump, so escapes are exactly those of bw_canonical_json) to the digest. */
+static bool digest_value(EVP_MD_CTX *md, const json_t *v)
+{
+    char small[1024];
+    const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
+    size_t n = json_dumpb(v, small, sizeof small, flags);
+    if (n == 0)
+        return false;
+    if (n <= sizeof small)
+        return EVP_DigestUpdate(md, small, n) == 1;
+    char *big = malloc(n);
+    bool ok = big && json_dumpb(v, big, n, flags) == n && EVP_DigestUpdate(md, big, n) == 1;
+    free(big);
+    return ok;
+}
+
+/* SHA-256(prev_hash || canonical JSON of the fields), streamed: the same bytes bw_canonical_json would produce for an
+ * object of exactly these members ({"k":v,...} in strcmp key order, compact), without building that object, sorting
+ * it and copying the text (this runs once per record on the writer thread, and again per record in verify). */
 bool bw_audit_record_hash(const json_t *rec, char out[BW_AUDIT_HASH_HEX + 1])
 {
-    json_t *body = json_object();
-    if (!body)
-        return false;
-    for (size_t i = 0; i < bw_audit_nfields; i++) {
-        json_t *v = json_object_get(rec, bw_audit_fields[i].name);
-        json_object_set(body, bw_audit_fields[i].name, v ? v : json_null());
-    }
+    pthread_once(&sorted_once, sort_fields);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
     const char *prev = json_string_value(json_object_get(rec, "prev_hash"));
-    char *canon = bw_canonical_json(body);
-    json_decref(body);
-    size_t plen = prev ? strlen(prev) : 0, clen = canon ? strlen(canon) : 0;
-    char *msg = canon ? malloc(plen + clen + 1) : NULL;
-    bool ok = msg != NULL;
-    if (ok) {
-        memcpy(msg, prev ? prev : "", plen);
-        memcpy(msg + plen, canon, clen + 1);
-        ok = bw_audit_sha256_hex(msg, plen + clen, out);
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+              (!prev || EVP_DigestUpdate(md, prev, strlen(prev)) == 1);
+    for (size_t i = 0; ok && i < bw_audit_nfields; i++) {
+        const char *name = sorted_fields[i]->name;
+        const json_t *v = json_object_get(rec, name);
+        ok = EVP_DigestUpdate(md, i ? ",\"" : "{\"", 2) == 1 && EVP_DigestUpdate(md, name, strlen(name)) == 1 &&
+             EVP_DigestUpdate(md, "\":", 2) == 1 && digest_value(md, v ? v : json_null());
     }
-    free(msg);
-    free(canon);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    ok = ok && EVP_DigestUpdate(md, "}", 1) == 1 && EVP_DigestFinal_ex(md, digest, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(md);
+    if (ok)
+        hex_of(digest, out);
     return ok;
 }
 

@@ -165,6 +165,44 @@ static void test_chain_hash_rule(void **state)
     json_decref(rec);
 }
 
+/* The streamed chain hash equals SHA-256(prev_hash || canonical JSON of an object of exactly the fields), for values
+ * whose escaping and key order matter (non-ASCII, quotes, control characters, unsorted nested keys) and for
+ * arguments whose text exceeds the hash's stack buffer. */
+static void test_chain_hash_canonical_equivalence(void **state)
+{
+    (void)state;
+    json_t *rec = json_object();
+    for (size_t i = 0; i < bw_audit_nfields; i++)
+        json_object_set_new(rec, bw_audit_fields[i].name, json_null());
+    json_object_set_new(rec, "target", json_string("caf\u00e9 \"quoted\" \\ tab\t nl\n \u2603"));
+    json_object_set_new(rec, "duration_us", json_integer(-7));
+    json_object_set_new(rec, "prev_hash", json_string(BW_AUDIT_GENESIS));
+    json_t *args = json_pack("{s:{s:i,s:s,s:[i,s,n]},s:b,s:f}", "zeta", "b", 2, "a", "x\001y", "list", 1, "\u00fc", "alpha",
+                             1, "pi", 3.25);
+    char big[3000];
+    memset(big, 'q', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    json_object_set_new(args, "long", json_string(big));
+    json_object_set_new(rec, "arguments", args);
+    json_t *body = json_object();
+    for (size_t i = 0; i < bw_audit_nfields; i++)
+        json_object_set(body, bw_audit_fields[i].name, json_object_get(rec, bw_audit_fields[i].name));
+    char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_non_null(canon);
+    size_t len = strlen(BW_AUDIT_GENESIS) + strlen(canon);
+    char *msg = malloc(len + 1);
+    assert_non_null(msg);
+    snprintf(msg, len + 1, "%s%s", BW_AUDIT_GENESIS, canon);
+    char want[65], got[65];
+    assert_true(bw_audit_sha256_hex(msg, len, want));
+    assert_true(bw_audit_record_hash(rec, got));
+    assert_string_equal(got, want);
+    free(msg);
+    free(canon);
+    json_decref(body);
+    json_decref(rec);
+}
+
 static void test_time_parse(void **state)
 {
     (void)state;
@@ -482,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_queue_order_and_bound),
         cmocka_unit_test(test_queue_concurrent_producers),
         cmocka_unit_test(test_chain_hash_rule),
+        cmocka_unit_test(test_chain_hash_canonical_equivalence),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test_setup_teardown(test_append_and_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_modified, setup, teardown),
