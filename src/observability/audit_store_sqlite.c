@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/sqlite_wal.h"
 #include "reliability/result_cache.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -407,24 +408,11 @@ static bool create_private(const char *path, char *err, size_t errlen)
     return true;
 }
 
-static bool wal_on(sqlite3 *db)
-{
-    sqlite3_stmt *st = NULL;
-    bool wal = false;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        wal = mode && !sqlite3_stricmp(mode, "wal");
-    }
-    sqlite3_finalize(st);
-    return wal;
-}
-
 static bool setup(sqlite_store *s, bool create, char *err, size_t errlen)
 {
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    if (create && (!wal_on(s->db) || !run(s, "PRAGMA synchronous = NORMAL") || !run(s, schema))) {
+    if (create && (!bw_sqlite_enable_wal(s->db) || !run(s, "PRAGMA synchronous = NORMAL") || !run(s, schema))) {
         db_fail(s, "cannot prepare the database", err, errlen);
         return false;
     }

@@ -19,6 +19,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "core/sqlite_wal.h"
+
 #define IDENTITY_MAX 256
 #define TOOL_MAX 128
 #define KEY_MAX 256
@@ -110,25 +112,10 @@ static bool make_boot_id(char out[33])
     return true;
 }
 
-/* WAL lets readers of other processes (e.g. an operator's sqlite3 shell) proceed while a record is written; the
- * pragma answers the mode in effect, which is checked rather than assumed (e.g. a file system without mmap). */
-static bool enable_wal(sqlite3 *db)
-{
-    sqlite3_stmt *st = NULL;
-    bool wal = false;
-    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        wal = mode && !sqlite3_stricmp(mode, "wal");
-    }
-    sqlite3_finalize(st);
-    return wal;
-}
-
 static bool configure(bw_idem_store *s, char *err, size_t errlen)
 {
     sqlite3_extended_result_codes(s->db, 1);
-    if (sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK || !enable_wal(s->db)) {
+    if (sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK || !bw_sqlite_enable_wal(s->db)) {
         set_err(err, errlen, "cannot enable WAL mode on the state database: %s", sqlite3_errmsg(s->db));
         return false;
     }

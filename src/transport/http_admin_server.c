@@ -107,19 +107,6 @@ static bool admin_address(const char *host, uint16_t port, struct sockaddr_stora
     return false;
 }
 
-/* libmicrohttpd's diagnostics, minus a client closing its connection (routine for scrapers and closed pages). */
-static void admin_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe") ||
-        strstr(msg, "Failed to send"))
-        return;
-    size_t n = strlen(msg);
-    fprintf(stderr, "bulwark: admin http: %s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
-}
-
 static struct MHD_Daemon *start(const char *host, uint16_t port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -131,7 +118,7 @@ static struct MHD_Daemon *start(const char *host, uint16_t port, char *err, size
     }
     A.loopback = loopback;
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, admin_log, NULL,
+        flags, port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, (void *)"admin http",
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)ADMIN_CONN_MEMORY, MHD_OPTION_END);

@@ -7,6 +7,7 @@
 
 #include "transport/http_mhd.h"
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -161,6 +162,11 @@ bool http_is_admin_path(const char *url);
 /* GET /metrics (Prometheus text 0.0.4), GET /status (the HTML page), GET /events (SSE of server events; the
  * connection is suspended between events, so a stream never pins a thread); 405 for other methods. */
 enum MHD_Result http_admin(struct MHD_Connection *c, bw_server *srv, const char *url, const char *method);
+
+/* ---- libmicrohttpd diagnostics (http_mhd.c) ---- */
+/* MHD_OPTION_EXTERNAL_LOGGER for our daemons (cls: a const char * label, e.g. "http"): a warning log line per
+ * diagnostic, minus the routine ones (a client closing its connection is not an operator's problem). */
+void http_mhd_log(void *cls, const char *fmt, va_list ap);
 
 /* ---- request checks (http_checks.c) ---- */
 /* "ip:port" ("[v6]:port") of a socket address into out; "" when unknown. */

@@ -1,9 +1,12 @@
 #define BW_MHD_IMPLEMENTATION
 #include "transport/http_mhd.h"
+#include "observability/log.h"
+#include "transport/http_internal.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 bw_mhd_table bw_mhd;
 
@@ -33,4 +36,17 @@ bool bw_mhd_load(char *err, size_t errlen)
     if (load_error[0] && err && errlen)
         snprintf(err, errlen, "%s", load_error);
     return !load_error[0];
+}
+
+void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe") ||
+        strstr(msg, "Failed to send"))
+        return;
+    size_t n = strlen(msg);
+    if (n && msg[n - 1] == '\n')
+        msg[n - 1] = '\0';
+    bw_log_msg(BW_LL_WARN, "%s: %s", cls ? (const char *)cls : "http", msg);
 }

@@ -930,22 +930,6 @@ static bool bind_address(struct sockaddr_storage *ss, socklen_t *len, unsigned *
     return false;
 }
 
-/* libmicrohttpd's diagnostics, minus the routine ones: a client closing its connection (every SDK client does on
- * close) is not an operator's problem. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    if (strstr(msg, "closed by remote peer") || strstr(msg, "reset by peer") || strstr(msg, "Broken pipe") ||
-        strstr(msg, "Failed to send"))
-        return;
-    size_t n = strlen(msg);
-    if (n && msg[n - 1] == '\n')
-        msg[n - 1] = '\0';
-    bw_log_msg(BW_LL_WARN, "http: %s", msg);
-}
-
 static struct MHD_Daemon *start_daemon(void)
 {
     struct sockaddr_storage ss;
@@ -966,7 +950,7 @@ static struct MHD_Daemon *start_daemon(void)
         tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)H.o.tls_cert_pem};
     }
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, H.o.port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        flags, H.o.port, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, (void *)"http",
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, hconns_notify, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT,
