@@ -12,7 +12,7 @@ static const struct {
     {"serve", bw_cmd_serve, "serve MCP over stdio or HTTP, from a configuration file (-c) or the built-in set"},
     {"check", bw_cmd_check, "validate a configuration file (-c) without serving"},
     {"reload", bw_cmd_reload, "make a running 'serve -c' re-read its configuration (SIGHUP)"},
-    {"audit", bw_cmd_audit, "verify or export the audit trail (audit verify | audit export)"},
+    {"audit", bw_cmd_audit, "check, export or prune the audit trail (audit verify | export | prune)"},
     {"supervise", bw_cmd_supervise, "run a server as a child: restart on crash or memory limit, no orphans"},
     {"version", bw_cmd_version, "print version and supported protocol revisions"},
     {"help", bw_cmd_help, "show this help"},
