@@ -13,32 +13,14 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { killAllSpawned, RawClient, bulwarkBin, finish, runCommand, LATEST, CLIENT_INFO } from '../lib/raw-stdio.mjs';
 import { finishHttp, open, SANITIZE, sleep } from '../lib/http.mjs';
-import { makeTmp, rmTmp, startServe, metricSum, McpHttp, httpGet, waitStderr } from '../lib/events.mjs';
+import { makeTmp, rmTmp, startServe, metricSum, McpHttp, httpGet, waitStderr, writeTwoToolConfig } from '../lib/events.mjs';
 
 after(killAllSpawned);
 
 const SLOW = SANITIZE ? 4 : 1; // the ASan build is several times slower at everything
 
 function config(tmp, status) {
-  const file = path.join(tmp, 'bulwark.yaml');
-  fs.writeFileSync(file, `
-server: {name: events-test, version: 1.2.3}
-observability:
-  logging: {level: warn}
-  status: ${status}
-databases:
-  scratch: {driver: sqlite, path: ${tmp}/scratch.db}
-tools:
-  - name: one
-    input_schema: {type: object, additionalProperties: false}
-    annotations: {readOnlyHint: true}
-    sql: {database: scratch, statement: "SELECT 1 AS one", result: row}
-  - name: jx
-    input_schema: {type: object, properties: {s: {type: string}}, required: [s]}
-    annotations: {readOnlyHint: true}
-    sql: {database: scratch, statement: "SELECT json_extract(:s, '$.a') AS a", result: row}
-`);
-  return file;
+  return writeTwoToolConfig(tmp, { name: 'events-test', version: '1.2.3', status });
 }
 
 /** Opens GET /events (query: e.g. '?types=call') and asserts the stream's headers. */

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { killAllSpawned, bulwarkBin } from '../lib/raw-stdio.mjs';
 import { finishHttp, SANITIZE, sleep } from '../lib/http.mjs';
-import { makeTmp, rmTmp, startServe, metricSum, McpHttp, httpGet } from '../lib/events.mjs';
+import { makeTmp, rmTmp, startServe, metricSum, McpHttp, httpGet, writeTwoToolConfig } from '../lib/events.mjs';
 
 after(killAllSpawned);
 
@@ -23,24 +23,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const SLOW = SANITIZE ? 4 : 1;
 
 function config(tmp) {
-  const file = path.join(tmp, 'bulwark.yaml');
-  fs.writeFileSync(file, `
-server: {name: status-page-test, version: 2.0.0}
-observability:
-  logging: {level: warn}
-databases:
-  scratch: {driver: sqlite, path: ${tmp}/scratch.db}
-tools:
-  - name: one
-    input_schema: {type: object, additionalProperties: false}
-    annotations: {readOnlyHint: true}
-    sql: {database: scratch, statement: "SELECT 1 AS one", result: row}
-  - name: jx
-    input_schema: {type: object, properties: {s: {type: string}}, required: [s]}
-    annotations: {readOnlyHint: true}
-    sql: {database: scratch, statement: "SELECT json_extract(:s, '$.a') AS a", result: row}
-`);
-  return file;
+  return writeTwoToolConfig(tmp, { name: 'status-page-test', version: '2.0.0' });
 }
 
 /** Load until stop() (or maxCalls / maxMs): sequential batches of `one` with a failing `jx` call now and then. */

@@ -18,6 +18,32 @@ const LISTEN_RE = /listening on (http:\/\/127\.0\.0\.1:(\d+)\/mcp)/;
 const ADMIN_RE = /admin on (http:\/\/127\.0\.0\.1:(\d+))/;
 
 /** A fresh temporary directory (remove with rmTmp). */
+/**
+ * Writes <tmp>/bulwark.yaml: an HTTP-less server named `name` with two SQLite tools — `one` (always succeeds) and
+ * `jx` (fails with a permanent error unless its `s` argument is JSON with `a`) — logging at warn, and
+ * `observability.status` set to the YAML flow text `status` when given. Returns the file's path.
+ */
+export function writeTwoToolConfig(tmp, { name, version, status }) {
+  const file = path.join(tmp, 'bulwark.yaml');
+  fs.writeFileSync(file, `
+server: {name: ${name}, version: ${version}}
+observability:
+  logging: {level: warn}${status === undefined ? '' : `\n  status: ${status}`}
+databases:
+  scratch: {driver: sqlite, path: ${tmp}/scratch.db}
+tools:
+  - name: one
+    input_schema: {type: object, additionalProperties: false}
+    annotations: {readOnlyHint: true}
+    sql: {database: scratch, statement: "SELECT 1 AS one", result: row}
+  - name: jx
+    input_schema: {type: object, properties: {s: {type: string}}, required: [s]}
+    annotations: {readOnlyHint: true}
+    sql: {database: scratch, statement: "SELECT json_extract(:s, '$.a') AS a", result: row}
+`);
+  return file;
+}
+
 export function makeTmp(tag) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `bulwark-obs-${tag}-`));
 }
