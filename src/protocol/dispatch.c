@@ -173,6 +173,9 @@ static void finish(bw_call *call, bool was_inflight)
                   (shutdown || !(atomic_load(&call->cancelled) && strcmp(call->method->name, "initialize") != 0));
     if (answer && call->modern)
         shape_modern(call);
+    /* Observed before the answer leaves: a client that has its answer finds the call in /metrics, /events and the
+     * log (a test, or an operator, reading right after a response never misses it). */
+    bw_obs_call_end(call, answer);
     if (call->batch) {
         json_t *response = NULL;
         if (answer && call->reply_result)
@@ -185,7 +188,6 @@ static void finish(bw_call *call, bool was_inflight)
     } else if (s->hooks && s->hooks->unanswered && !call->detached) {
         s->hooks->unanswered(s->sink_ctx, call->id);
     }
-    bw_obs_call_end(call, answer);
     bw_call_free(call);
 }
 

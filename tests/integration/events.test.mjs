@@ -177,6 +177,7 @@ describe('GET /events on the HTTP transport', () => {
   test('a subscriber that stops reading loses the oldest events, is told, and never slows requests', async () => {
     const N = 20000; // far more than a paused socket's kernel buffers absorb (~10k events here)
     const loader = await new McpHttp(s, '2025-03-26').init();
+    let sock;
     try {
       const run = async () => {
         const t0 = Date.now();
@@ -188,7 +189,7 @@ describe('GET /events on the HTTP transport', () => {
       };
       const baseline = await run();
 
-      const sock = net.connect(s.port, '127.0.0.1');
+      sock = net.connect(s.port, '127.0.0.1');
       let raw = '';
       sock.setEncoding('utf8');
       sock.on('data', (c) => {
@@ -214,8 +215,8 @@ describe('GET /events on the HTTP transport', () => {
       assert.ok(c.dropped.length >= 1, 'at least one "dropped" event');
       assert.ok(c.lost > 0 && c.delivered > 0, JSON.stringify({ ...c, dropped: c.dropped.length }));
       assert.equal(c.delivered + c.lost, N, `every call is either delivered or counted as dropped: ${JSON.stringify({ ...c, dropped: c.dropped.slice(0, 5) })}`);
-      sock.destroy();
     } finally {
+      sock?.destroy(); // also when an assertion failed: a stuck stream left open would skew the next test
       loader.close();
     }
   });
