@@ -21,7 +21,8 @@
 #include "observability/audit_spool.h"
 #include "observability/audit_store.h"
 
-#define BW_AUDIT_BATCH 256           /* records per store transaction */
+#define BW_AUDIT_BATCH 512           /* records per store transaction (at most) */
+#define BW_AUDIT_LINGER_MS 10        /* after a partial batch, records gather this long (group commit) */
 #define BW_AUDIT_RETRY_MS 500        /* an unavailable store is tried again this often */
 #define BW_AUDIT_PRUNE_EVERY_MS 3600000 /* retention runs hourly (and when the writer starts) */
 

@@ -40,11 +40,27 @@ static void hex_of(const unsigned char md[32], char out[BW_AUDIT_HASH_HEX + 1])
     out[64] = '\0';
 }
 
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up (under a lock) at every use, and
+ * this runs twice per audited call. Kept for the process's life. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
 bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HEX + 1])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    if (EVP_Digest(len ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    if (EVP_Digest(len ? data : "", len, md, &n, sha256(), NULL) != 1 || n != 32)
         return false;
     hex_of(md, out);
     return true;
@@ -111,15 +127,13 @@ static json_t *record_new(const char *event)
 
 /* ---- records ---- */
 
-/* The SHA-256 of the arguments' canonical text; *canon_len gets that text's length (0 on failure). */
-static json_t *args_hash(const bw_obs_outcome *o, size_t *canon_len)
+/* The SHA-256 of the arguments' canonical text; *canon gets that text (malloc'ed; NULL on failure). */
+static json_t *args_hash(const bw_obs_outcome *o, char **canon)
 {
     const json_t *args = o->arguments;
-    char *canon = args ? bw_canonical_json(args) : strdup("{}"); /* left out and {} are the same call */
+    *canon = args ? bw_canonical_json(args) : strdup("{}"); /* left out and {} are the same call */
     char hex[BW_AUDIT_HASH_HEX + 1];
-    *canon_len = canon ? strlen(canon) : 0;
-    bool ok = canon && bw_audit_sha256_hex(canon, *canon_len, hex);
-    free(canon);
+    bool ok = *canon && bw_audit_sha256_hex(*canon, strlen(*canon), hex);
     return ok ? json_string(hex) : NULL;
 }
 
@@ -127,15 +141,29 @@ static json_t *args_hash(const bw_obs_outcome *o, size_t *canon_len)
  * spool and export line by line; args_sha256 still covers the whole arguments. */
 #define ARGS_STORED_MAX (64u << 10)
 
-/* canon_len: the length of the arguments' canonical text (0: unknown). The full copy has exactly that length; a
- * redacted one stays under 4 times it ("[REDACTED]" with its quotes replaces a value of at least one character in a
- * member of at least five: 3.2x at worst), so the size is measured only when it could be over the bound. */
-static json_t *stored_args(bw_server *srv, const json_t *args, bw_audit_arguments mode, size_t canon_len)
+/* What a record keeps of the arguments. canon: their canonical text (NULL: unknown). When the stored value is the
+ * arguments themselves (full, or redacted with nothing to mask — the common case), they are shared rather than
+ * copied and *text_used is set: canon is then also the stored value's canonical text, handed to the writer. A
+ * redacted copy stays under 4 times canon's length ("[REDACTED]" with its quotes replaces a value of at least one
+ * character in a member of at least five: 3.2x at worst), so its size is measured only when it could be over. */
+static json_t *stored_args(bw_server *srv, const json_t *args, bw_audit_arguments mode, const char *canon,
+                           bool *text_used)
 {
+    *text_used = false;
     if (!args || mode == BW_AUDIT_ARGS_NONE)
         return json_null();
-    json_t *v = mode == BW_AUDIT_ARGS_FULL ? json_deep_copy(args) : bw_redact(srv, args);
-    size_t bound = mode == BW_AUDIT_ARGS_FULL ? canon_len : canon_len * 4;
+    size_t canon_len = canon ? strlen(canon) : 0;
+    if (mode == BW_AUDIT_ARGS_FULL || !bw_redact_changes(srv, args)) {
+        if (canon && canon_len <= ARGS_STORED_MAX) {
+            *text_used = true;
+            return json_incref((json_t *)args); /* immutable from here: the call is over */
+        }
+        if (!canon)
+            return NULL;
+        return json_pack("{s:I}", "truncated_bytes", (json_int_t)canon_len);
+    }
+    json_t *v = bw_redact(srv, args);
+    size_t bound = canon_len * 4;
     size_t n = !v ? 0 : canon_len && bound <= ARGS_STORED_MAX ? bound
                                                              : json_dumpb(v, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
     if (n <= ARGS_STORED_MAX)
@@ -160,9 +188,13 @@ json_t *bw_audit_record_call(bw_call *call, const bw_obs_outcome *o, bw_audit_ar
     set(rec, "method", bounded_str(o->method, SHORT_MAX));
     set(rec, "target", bounded_str(o->target, TARGET_MAX));
     bool has_args = strcmp(o->method, "resources/read") != 0;
-    size_t canon_len = 0;
-    set(rec, "args_sha256", has_args ? args_hash(o, &canon_len) : json_null());
-    set(rec, "arguments", has_args ? stored_args(call->srv, o->arguments, mode, canon_len) : json_null());
+    char *canon = NULL;
+    bool text_used = false;
+    set(rec, "args_sha256", has_args ? args_hash(o, &canon) : json_null());
+    set(rec, "arguments", has_args ? stored_args(call->srv, o->arguments, mode, canon, &text_used) : json_null());
+    if (text_used) /* the writer hashes and stores this text instead of serializing the arguments again */
+        set(rec, BW_AUDIT_ARGS_TEXT_MEMBER, json_string(canon));
+    free(canon);
     set(rec, "outcome", bounded_str(o->status, SHORT_MAX));
     set(rec, "error_type", bounded_str(o->error_type, SHORT_MAX));
     double us = o->duration_s * 1e6;
@@ -202,52 +234,140 @@ static void sort_fields(void)
     qsort(sorted_fields, bw_audit_nfields, sizeof sorted_fields[0], by_name);
 }
 
-/* Feeds v's canonical text (jansson's own dump, so escapes are exactly those of bw_canonical_json) to the digest. */
-static bool digest_value(EVP_MD_CTX *md, const json_t *v)
+/* The digest's input gathered in a buffer: a record's canonical text is ~60 small pieces, and one update per piece
+ * costs more than the hashing itself. */
+typedef struct digest_sink {
+    EVP_MD_CTX *md;
+    bool ok;
+    size_t n;
+    char buf[2048];
+} digest_sink;
+
+static void sink_flush(digest_sink *d)
 {
-    char small[1024];
-    const size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY;
-    size_t n = json_dumpb(v, small, sizeof small, flags);
-    if (n == 0)
-        return false;
-    if (n <= sizeof small)
-        return EVP_DigestUpdate(md, small, n) == 1;
-    char *big = malloc(n);
-    bool ok = big && json_dumpb(v, big, n, flags) == n && EVP_DigestUpdate(md, big, n) == 1;
-    free(big);
-    return ok;
+    if (d->n && d->ok)
+        d->ok = EVP_DigestUpdate(d->md, d->buf, d->n) == 1;
+    d->n = 0;
+}
+
+static void sink_put(digest_sink *d, const char *p, size_t len)
+{
+    if (len > sizeof d->buf - d->n) {
+        sink_flush(d);
+        if (len > sizeof d->buf) {
+            d->ok = d->ok && EVP_DigestUpdate(d->md, p, len) == 1;
+            return;
+        }
+    }
+    memcpy(d->buf + d->n, p, len);
+    d->n += len;
+}
+
+/* A JSON string exactly as jansson dumps it without JSON_ENSURE_ASCII / JSON_ESCAPE_SLASH (so the bytes equal
+ * bw_canonical_json's): '"' and '\\' and control characters escaped (\b \f \n \r \t, else \u00XX in upper case),
+ * everything else — DEL and non-ASCII included — as is. A record's strings are valid UTF-8 (jansson checked them),
+ * so going byte by byte is the same as going by code point. */
+static void sink_string(digest_sink *d, const char *s, size_t len)
+{
+    static const char hexdig[] = "0123456789ABCDEF";
+    sink_put(d, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sink_put(d, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', (char)c};
+        size_t k = 2;
+        switch (c) {
+        case '"': case '\\': break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hexdig[c >> 4];
+            esc[5] = hexdig[c & 15];
+            k = 6;
+        }
+        sink_put(d, esc, k);
+    }
+    sink_put(d, s + run, len - run);
+    sink_put(d, "\"", 1);
+}
+
+/* v's canonical text into the digest: strings, integers and null directly; anything else (the arguments) through
+ * jansson's own canonical dump, unless its text is given. */
+static void sink_value(digest_sink *d, const json_t *v, const char *given_text)
+{
+    if (given_text) {
+        sink_put(d, given_text, strlen(given_text));
+    } else if (!v || json_is_null(v)) {
+        sink_put(d, "null", 4);
+    } else if (json_is_string(v)) {
+        sink_string(d, json_string_value(v), json_string_length(v));
+    } else if (json_is_integer(v)) {
+        char num[24];
+        int k = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        sink_put(d, num, k > 0 ? (size_t)k : 0);
+    } else {
+        char *text = bw_canonical_json(v);
+        if (text)
+            sink_put(d, text, strlen(text));
+        else
+            d->ok = false;
+        free(text);
+    }
+}
+
+char *bw_audit_arguments_text(json_t *rec)
+{
+    const json_t *v = json_object_get(rec, "arguments");
+    const char *given = json_string_value(json_object_get(rec, BW_AUDIT_ARGS_TEXT_MEMBER));
+    char *text = !v || json_is_null(v) ? NULL : given ? strdup(given) : bw_canonical_json(v);
+    json_object_del(rec, BW_AUDIT_ARGS_TEXT_MEMBER);
+    return text;
 }
 
 /* SHA-256(prev_hash || canonical JSON of the fields), streamed: the same bytes bw_canonical_json would produce for an
  * object of exactly these members ({"k":v,...} in strcmp key order, compact), without building that object, sorting
  * it and copying the text (this runs once per record on the writer thread, and again per record in verify). */
-bool bw_audit_record_hash(const json_t *rec, char out[BW_AUDIT_HASH_HEX + 1])
+bool bw_audit_record_hash(const json_t *rec, const char *arguments_text, char out[BW_AUDIT_HASH_HEX + 1])
 {
     pthread_once(&sorted_once, sort_fields);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    digest_sink d = {.md = EVP_MD_CTX_new()};
+    d.ok = d.md && EVP_DigestInit_ex(d.md, sha256(), NULL) == 1;
     const char *prev = json_string_value(json_object_get(rec, "prev_hash"));
-    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-              (!prev || EVP_DigestUpdate(md, prev, strlen(prev)) == 1);
-    for (size_t i = 0; ok && i < bw_audit_nfields; i++) {
-        const char *name = sorted_fields[i]->name;
-        const json_t *v = json_object_get(rec, name);
-        ok = EVP_DigestUpdate(md, i ? ",\"" : "{\"", 2) == 1 && EVP_DigestUpdate(md, name, strlen(name)) == 1 &&
-             EVP_DigestUpdate(md, "\":", 2) == 1 && digest_value(md, v ? v : json_null());
+    if (prev)
+        sink_put(&d, prev, strlen(prev));
+    for (size_t i = 0; d.ok && i < bw_audit_nfields; i++) {
+        const bw_audit_field *f = sorted_fields[i];
+        sink_put(&d, i ? ",\"" : "{\"", 2);
+        sink_put(&d, f->name, strlen(f->name));
+        sink_put(&d, "\":", 2);
+        const json_t *v = json_object_get(rec, f->name);
+        sink_value(&d, v, f->type == BW_AF_JSON && v && !json_is_null(v) ? arguments_text : NULL);
     }
+    sink_put(&d, "}", 1);
+    sink_flush(&d);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned n = 0;
-    ok = ok && EVP_DigestUpdate(md, "}", 1) == 1 && EVP_DigestFinal_ex(md, digest, &n) == 1 && n == 32;
-    EVP_MD_CTX_free(md);
+    bool ok = d.ok && EVP_DigestFinal_ex(d.md, digest, &n) == 1 && n == 32;
+    EVP_MD_CTX_free(d.md);
     if (ok)
         hex_of(digest, out);
     return ok;
 }
 
-bool bw_audit_record_seal(json_t *rec, const char *prev_hash, char out[BW_AUDIT_HASH_HEX + 1])
+bool bw_audit_record_seal(json_t *rec, const char *prev_hash, const char *arguments_text,
+                          char out[BW_AUDIT_HASH_HEX + 1])
 {
     if (json_object_set_new(rec, "prev_hash", json_string(prev_hash)) != 0)
         return false;
-    return bw_audit_record_hash(rec, out);
+    return bw_audit_record_hash(rec, arguments_text, out);
 }
 
 /* ---- times given on the command line ---- */

@@ -2,7 +2,7 @@
  * hashed into the chain.
  *
  * A record is a JSON object with exactly the members of bw_audit_fields (null when unknown), plus "seq" and "hash"
- * once the store appended it. The chain rule (docs/observability/audit.md):
+ * once the store appended it (and, between the call and the writer, BW_AUDIT_ARGS_TEXT_MEMBER). The chain rule (docs/observability/audit.md):
  *
  *     hash = lowercase hex SHA-256( prev_hash || canonical(record without "seq" and "hash") )
  *
@@ -52,10 +52,21 @@ json_t *bw_audit_record_call(struct bw_call *call, const bw_obs_outcome *o, bw_a
 json_t *bw_audit_record_auth(const char *remote_addr, const char *user_agent, const char *identity,
                              const char *reason);
 
-/* Sets rec's prev_hash and computes its hash (out: 65 bytes) by the chain rule. false on allocation failure. */
-bool bw_audit_record_seal(json_t *rec, const char *prev_hash, char out[BW_AUDIT_HASH_HEX + 1]);
-/* Recomputes the hash of a stored record (its prev_hash member is used as is). false on allocation failure. */
-bool bw_audit_record_hash(const json_t *rec, char out[BW_AUDIT_HASH_HEX + 1]);
+/* A member a record may carry from the call to the writer and no further: the canonical text of its "arguments",
+ * computed on the call's thread for args_sha256 (when the stored arguments are the arguments as sent), so the writer
+ * does not serialize them again. Never hashed, stored, spooled or exported. */
+#define BW_AUDIT_ARGS_TEXT_MEMBER "arguments#text"
+/* The canonical text of rec's "arguments" member (malloc'ed), or NULL when it is null/absent (or on allocation
+ * failure); takes the BW_AUDIT_ARGS_TEXT_MEMBER text when present (and removes that member). A store calls it once
+ * per record and hands the text to the seal and to its insert. */
+char *bw_audit_arguments_text(json_t *rec);
+/* Sets rec's prev_hash and computes its hash (out: 65 bytes) by the chain rule. arguments_text: the text
+ * bw_audit_arguments_text(rec) returned, or NULL to have it computed. false on allocation failure. */
+bool bw_audit_record_seal(json_t *rec, const char *prev_hash, const char *arguments_text,
+                          char out[BW_AUDIT_HASH_HEX + 1]);
+/* Recomputes the hash of a stored record (its prev_hash member is used as is); arguments_text as for the seal.
+ * false on allocation failure. */
+bool bw_audit_record_hash(const json_t *rec, const char *arguments_text, char out[BW_AUDIT_HASH_HEX + 1]);
 
 /* Wall-clock time in ms formatted as RFC 3339 UTC with milliseconds (out: BW_AUDIT_TIME_LEN + 1 bytes). */
 void bw_audit_time_format(int64_t wall_ms, char out[BW_AUDIT_TIME_LEN + 1]);

@@ -79,7 +79,13 @@ static bool write_all(int fd, const char *p, size_t n)
 
 bool bw_audit_spool_append(bw_audit_spool *sp, const json_t *rec)
 {
-    char *line = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *own = NULL;
+    if (json_object_get(rec, BW_AUDIT_ARGS_TEXT_MEMBER)) { /* a record straight from a call: its fields only */
+        own = json_copy((json_t *)rec);
+        json_object_del(own, BW_AUDIT_ARGS_TEXT_MEMBER);
+    }
+    char *line = json_dumps(own ? own : rec, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(own);
     size_t n = line ? strlen(line) : 0;
     if (line)
         line[n++] = '\n'; /* json_dumps's NUL becomes the newline; the buffer is not used as a string again */
@@ -156,8 +162,11 @@ static bw_status replay_lines(FILE *f, bw_audit_store *store, int64_t *replayed,
             continue;
         }
         char hash[BW_AUDIT_HASH_HEX + 1] = "";
-        st = bw_audit_record_seal(rec, head, hash) ? store->ops->insert(store, seq + 1, rec, hash, err, errlen)
-                                                   : BW_E_NOMEM;
+        char *args = bw_audit_arguments_text(rec);
+        st = bw_audit_record_seal(rec, head, args, hash) ? store->ops->insert(store, seq + 1, rec, args, hash, err,
+                                                                              errlen)
+                                                         : BW_E_NOMEM;
+        free(args);
         json_decref(rec);
         if (st == BW_OK) {
             seq++;

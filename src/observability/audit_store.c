@@ -24,10 +24,14 @@ bw_status bw_audit_store_append(bw_audit_store *s, json_t *const *recs, size_t n
         return st;
     for (size_t i = 0; i < n && st == BW_OK; i++) {
         char hash[BW_AUDIT_HASH_HEX + 1] = "";
-        if (!bw_audit_record_seal(recs[i], head, hash) || json_object_set_new(recs[i], "hash", json_string(hash)))
+        char *args = bw_audit_arguments_text(recs[i]); /* once: hashed and stored */
+        bool has_args = json_object_get(recs[i], "arguments") && !json_is_null(json_object_get(recs[i], "arguments"));
+        if ((has_args && !args) || !bw_audit_record_seal(recs[i], head, args, hash) ||
+            json_object_set_new(recs[i], "hash", json_string(hash)))
             st = BW_E_NOMEM;
         else
-            st = s->ops->insert(s, seq + 1 + (int64_t)i, recs[i], hash, err, errlen);
+            st = s->ops->insert(s, seq + 1 + (int64_t)i, recs[i], args, hash, err, errlen);
+        free(args);
         memcpy(head, hash, sizeof head);
     }
     if (st != BW_OK)

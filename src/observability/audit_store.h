@@ -43,16 +43,17 @@ typedef struct bw_audit_store bw_audit_store;
 typedef struct bw_audit_store_ops {
     /* Opens a write transaction and reads the chain head into *seq / head (65 bytes). */
     bw_status (*begin)(bw_audit_store *s, int64_t *seq, char *head, char *err, size_t errlen);
-    /* Inserts rec (already sealed: prev_hash set) as record seq with its hash. */
-    bw_status (*insert)(bw_audit_store *s, int64_t seq, const json_t *rec, const char *hash, char *err,
-                        size_t errlen);
+    /* Inserts rec (already sealed: prev_hash set) as record seq with its hash; arguments_text is
+     * bw_audit_arguments_text(rec) (NULL: the arguments are null). */
+    bw_status (*insert)(bw_audit_store *s, int64_t seq, const json_t *rec, const char *arguments_text,
+                        const char *hash, char *err, size_t errlen);
     bw_status (*commit)(bw_audit_store *s, char *err, size_t errlen);
     void (*rollback)(bw_audit_store *s);
     /* Records with since <= time < until (RFC 3339 text as bw_audit_time_format writes it; NULL: unbounded), in seq
      * order. */
     bw_status (*scan)(bw_audit_store *s, const char *since, const char *until, bw_audit_scan_fn fn, void *user,
                       char *err, size_t errlen);
-    /* The seq of the record whose hash is `hash`, or -1. */
+    /* The seq of the record whose hash is `hash`, or -1. Unindexed (a scan): for explaining a broken link only. */
     int64_t (*seq_of_hash)(bw_audit_store *s, const char *hash);
     /* The latest checkpoint (*found false when none). */
     bw_status (*checkpoint)(bw_audit_store *s, bw_audit_checkpoint *cp, bool *found, char *err, size_t errlen);

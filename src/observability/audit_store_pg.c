@@ -26,7 +26,8 @@ static const char schema[] =
     " target TEXT, args_sha256 TEXT, arguments TEXT, outcome TEXT, error_type TEXT, duration_us BIGINT,"
     " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS bulwark_audit_time ON bulwark_audit (time);"
-    "CREATE INDEX IF NOT EXISTS bulwark_audit_hash ON bulwark_audit (hash);"
+    /* No index on hash (random keys, a random page per append); it is looked up only to explain a broken link. */
+    "DROP INDEX IF EXISTS bulwark_audit_hash;"
     "CREATE TABLE IF NOT EXISTS bulwark_audit_checkpoint ("
     " seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, count BIGINT NOT NULL,"
     " signature TEXT NOT NULL);"
@@ -124,9 +125,10 @@ static bw_status pg_begin(bw_audit_store *base, int64_t *seq, char *head, char *
 }
 
 /* The text of a member as stored (NULL for null); *owned is set when the caller must free it. */
-static const char *member_text(const bw_audit_field *f, const json_t *v, char *num, size_t numcap, char **owned)
+/* json_text: the canonical text of v for a JSON field (computed once by the store's caller). */
+static const char *member_text(const bw_audit_field *f, const json_t *v, const char *json_text, char *num,
+                               size_t numcap)
 {
-    *owned = NULL;
     if (!v || json_is_null(v))
         return NULL;
     if (f->type == BW_AF_TEXT)
@@ -135,27 +137,25 @@ static const char *member_text(const bw_audit_field *f, const json_t *v, char *n
         snprintf(num, numcap, "%lld", (long long)json_integer_value(v));
         return num;
     }
-    *owned = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY); /* = bw_canonical_json */
-    return *owned;
+    return json_text;
 }
 
-static bw_status pg_insert(bw_audit_store *base, int64_t seq, const json_t *rec, const char *hash, char *err,
-                           size_t errlen)
+static bw_status pg_insert(bw_audit_store *base, int64_t seq, const json_t *rec, const char *arguments_text,
+                           const char *hash, char *err, size_t errlen)
 {
     pg_store *s = (pg_store *)base;
     enum { MAXF = 32 };
     const char *params[MAXF + 2];
     char nums[MAXF][24], seqtext[24];
-    char *owned[MAXF] = {0};
     snprintf(seqtext, sizeof seqtext, "%lld", (long long)seq);
     params[0] = seqtext;
-    for (size_t i = 0; i < bw_audit_nfields && i < MAXF; i++)
-        params[i + 1] = member_text(&bw_audit_fields[i], json_object_get(rec, bw_audit_fields[i].name), nums[i],
-                                    sizeof nums[i], &owned[i]);
+    for (size_t i = 0; i < bw_audit_nfields && i < MAXF; i++) {
+        const bw_audit_field *f = &bw_audit_fields[i];
+        params[i + 1] = member_text(f, json_object_get(rec, f->name), f->type == BW_AF_JSON ? arguments_text : NULL,
+                                    nums[i], sizeof nums[i]);
+    }
     params[bw_audit_nfields + 1] = hash;
     bool ok = exec_params(s, s->insert_sql, (int)bw_audit_nfields + 2, params, PGRES_COMMAND_OK, NULL);
-    for (size_t i = 0; i < MAXF; i++)
-        free(owned[i]);
     if (!ok)
         return pg_fail(s, "cannot insert a record", err, errlen);
     s->last_seq = seq;

@@ -24,7 +24,9 @@ static const char schema[] =
     " target TEXT, args_sha256 TEXT, arguments TEXT, outcome TEXT, error_type TEXT, duration_us INTEGER,"
     " prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS audit_time ON audit (time);"
-    "CREATE INDEX IF NOT EXISTS audit_hash ON audit (hash);"
+    /* No index on hash: its keys are random, so every append dirtied (and often re-read) a random index page; the
+     * hash is looked up only to explain a broken link in `audit verify` (one scan). Trails made before drop it. */
+    "DROP INDEX IF EXISTS audit_hash;"
     "CREATE TABLE IF NOT EXISTS audit_checkpoint ("
     " seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, count INTEGER NOT NULL,"
     " signature TEXT NOT NULL);"
@@ -147,30 +149,30 @@ static bw_status sqlite_begin(bw_audit_store *base, int64_t *seq, char *head, ch
     return BW_OK;
 }
 
-static int bind_field(sqlite3_stmt *st, int idx, const bw_audit_field *f, const json_t *v)
+/* json_text: the canonical text of v for a JSON field (the store's caller computed it once). The texts stay valid
+ * until the step: bound without a copy. */
+static int bind_field(sqlite3_stmt *st, int idx, const bw_audit_field *f, const json_t *v, const char *json_text)
 {
     if (!v || json_is_null(v))
         return sqlite3_bind_null(st, idx);
     if (f->type == BW_AF_INT)
         return sqlite3_bind_int64(st, idx, json_integer_value(v));
     if (f->type == BW_AF_TEXT)
-        return sqlite3_bind_text(st, idx, json_string_value(v), -1, SQLITE_TRANSIENT);
-    char *text = bw_canonical_json(v);
-    if (!text)
-        return SQLITE_NOMEM;
-    return sqlite3_bind_text(st, idx, text, -1, free);
+        return sqlite3_bind_text(st, idx, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
+    return json_text ? sqlite3_bind_text(st, idx, json_text, -1, SQLITE_STATIC) : SQLITE_NOMEM;
 }
 
-static bw_status sqlite_insert(bw_audit_store *base, int64_t seq, const json_t *rec, const char *hash, char *err,
-                               size_t errlen)
+static bw_status sqlite_insert(bw_audit_store *base, int64_t seq, const json_t *rec, const char *arguments_text,
+                               const char *hash, char *err, size_t errlen)
 {
     sqlite_store *s = (sqlite_store *)base;
     sqlite3_stmt *st = s->q[Q_INSERT];
     int rc = sqlite3_bind_int64(st, 1, seq);
     for (size_t i = 0; rc == SQLITE_OK && i < bw_audit_nfields; i++)
-        rc = bind_field(st, (int)i + 2, &bw_audit_fields[i], json_object_get(rec, bw_audit_fields[i].name));
+        rc = bind_field(st, (int)i + 2, &bw_audit_fields[i], json_object_get(rec, bw_audit_fields[i].name),
+                        bw_audit_fields[i].type == BW_AF_JSON ? arguments_text : NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, (int)bw_audit_nfields + 2, hash, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_bind_text(st, (int)bw_audit_nfields + 2, hash, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     sqlite3_reset(st);

@@ -73,7 +73,7 @@ static bool on_record(void *user, const json_t *rec, bool encoding_ok)
     }
     char hash[BW_AUDIT_HASH_HEX + 1];
     const char *stored = json_string_value(json_object_get(rec, "hash"));
-    if (!encoding_ok || !bw_audit_record_hash(rec, hash) || !stored || strcmp(hash, stored))
+    if (!encoding_ok || !bw_audit_record_hash(rec, NULL, hash) || !stored || strcmp(hash, stored))
         return broken(w, "modified", rec, "its content does not match its hash");
     if (!check_link(w, rec, seq))
         return false;

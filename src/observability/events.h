@@ -30,6 +30,9 @@ void bw_events_free(bw_events *ev);
 /* Publishes {"type":type,"ts_ms":N,"data":data} to every subscriber (data stolen; may be NULL). Cheap when nobody
  * subscribes (one atomic load). type is a short word ([a-z_]); the frame is `id: N\nevent: type\ndata: {...}\n\n`. */
 void bw_events_publish(bw_server *srv, const char *type, json_t *data);
+/* Whether a subscriber wants events of this type now (a few atomic loads): lets a producer skip building an event
+ * nobody reads. A subscriber may come or go right after; publishing stays correct either way. */
+bool bw_events_wants(bw_server *srv, const char *type);
 /* Called by observe.c at the end of every tools/call, resources/read and prompts/get: a "call" event
  * {request_id, method, target, status, error_type, error, duration_ms, session_id}. */
 void bw_events_call_end(struct bw_call *call, const bw_obs_outcome *o);

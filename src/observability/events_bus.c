@@ -198,6 +198,12 @@ bool bw_events_wanted(bw_events *ev, unsigned mask)
     return false;
 }
 
+bool bw_events_wants(bw_server *srv, const char *type)
+{
+    bw_events *ev = bw_events_of(srv);
+    return ev && type && type_ok(type) && bw_events_wanted(ev, type_bit(type));
+}
+
 void bw_events_publish(bw_server *srv, const char *type, json_t *data)
 {
     bw_events *ev = bw_events_of(srv);

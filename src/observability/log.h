@@ -91,6 +91,10 @@ bw_status bw_logging_options_check(const bw_logging_options *opts, char *err, si
  * Containers deeper than 64 levels or past 100000 values are replaced by "[TRUNCATED]". NULL for v NULL or on
  * allocation failure. Thread-safe (reads the server's current settings without locking). */
 json_t *bw_redact(bw_server *srv, const json_t *v);
+/* false when bw_redact(srv, v) would be equal to v, so v itself can be kept (no copy): no member to mask, no
+ * credential-shaped string, no string holding JSON (that one is re-serialized), within the depth/size bounds.
+ * Read-only; thread-safe like bw_redact. NULL: false. */
+bool bw_redact_changes(bw_server *srv, const json_t *v);
 
 /* true when a string looks like a credential on its own (bearer/basic authorization value, JWT, PEM private key,
  * URL with a password, well-known API key shapes). Used to mask error texts in log lines. NULL: false. */

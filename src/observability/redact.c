@@ -112,12 +112,15 @@ static bool credential_at(const char *p)
 static bool auth_scheme(const char *s)
 {
     static const char *const schemes[] = {"bearer ", "basic "};
-    for (const char *p = s; *p; p++)
+    for (const char *p = s; *p; p++) {
+        if ((*p | 0x20) != 'b') /* both schemes start with b: most positions end here (this runs per string value) */
+            continue;
         for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
             size_t k = strlen(schemes[i]);
             if ((p == s || !is_token_char(p[-1])) && !strncasecmp(p, schemes[i], k) && credential_at(p + k))
                 return true;
         }
+    }
     return false;
 }
 
@@ -135,6 +138,8 @@ static bool key_shape(const char *s)
         if (p != s && is_token_char(p[-1]))
             continue;
         for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+            if (*p != shapes[i].prefix[0])
+                continue;
             size_t k = strlen(shapes[i].prefix);
             if (!strncmp(p, shapes[i].prefix, k) && token_at(p + k, shapes[i].min))
                 return true;
@@ -234,6 +239,46 @@ static json_t *copy(walk *w, const json_t *v, int depth)
         return json_string(MASK);
     json_t *inner = json_is_string(v) ? json_text(w, json_string_value(v), json_string_length(v), depth) : NULL;
     return inner ? inner : json_deep_copy(v);
+}
+
+/* A string bw_redact would replace or rewrite: a credential, or (conservatively) anything that may hold JSON. */
+static bool string_changes(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v), i = 0;
+    while (i < len && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r'))
+        i++;
+    return (i < len && (s[i] == '{' || s[i] == '[')) || bw_redact_secret_text(s);
+}
+
+static bool changes(walk *w, const json_t *v, int depth)
+{
+    if (++w->nodes > MAX_NODES || ((json_is_object(v) || json_is_array(v)) && depth >= MAX_DEPTH))
+        return true;
+    if (json_is_string(v))
+        return string_changes(v);
+    const char *k;
+    json_t *m;
+    size_t i;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, m) {
+            if (secret_name(w->snap, k) || changes(w, m, depth + 1))
+                return true;
+        }
+    if (json_is_array(v))
+        json_array_foreach(v, i, m) {
+            if (changes(w, m, depth + 1))
+                return true;
+        }
+    return false;
+}
+
+bool bw_redact_changes(bw_server *srv, const json_t *v)
+{
+    if (!v)
+        return false;
+    walk w = {.snap = bw_logcfg_snap(srv)};
+    return changes(&w, v, 0);
 }
 
 json_t *bw_redact(bw_server *srv, const json_t *v)

@@ -141,7 +141,7 @@ static void test_chain_hash_rule(void **state)
     (void)state;
     json_t *rec = sample_record("t");
     char hash[65];
-    assert_true(bw_audit_record_seal(rec, BW_AUDIT_GENESIS, hash));
+    assert_true(bw_audit_record_seal(rec, BW_AUDIT_GENESIS, NULL, hash));
     /* Written out by hand: sorted keys, compact, every member present, no seq/hash. */
     const char *canon = "{\"args_sha256\":null,\"arguments\":null,\"client_name\":null,\"client_version\":null,"
                         "\"duration_us\":null,\"error_type\":\"bad_key\",\"event\":\"auth_failure\","
@@ -157,10 +157,10 @@ static void test_chain_hash_rule(void **state)
     json_object_set_new(rec, "seq", json_integer(42));
     json_object_set_new(rec, "hash", json_string("x"));
     char again[65];
-    assert_true(bw_audit_record_hash(rec, again));
+    assert_true(bw_audit_record_hash(rec, NULL, again));
     assert_string_equal(again, want);
     json_object_set_new(rec, "outcome", json_string("ok"));
-    assert_true(bw_audit_record_hash(rec, again));
+    assert_true(bw_audit_record_hash(rec, NULL, again));
     assert_string_not_equal(again, want);
     json_decref(rec);
 }
@@ -175,6 +175,18 @@ static void test_chain_hash_canonical_equivalence(void **state)
     for (size_t i = 0; i < bw_audit_nfields; i++)
         json_object_set_new(rec, bw_audit_fields[i].name, json_null());
     json_object_set_new(rec, "target", json_string("caf\u00e9 \"quoted\" \\ tab\t nl\n \u2603"));
+    /* Every ASCII character (each control character's escape, DEL and '/' as is) in one member, and a member longer
+     * than the digest's buffer. */
+    char ascii[128];
+    for (int c = 1; c < 128; c++)
+        ascii[c - 1] = (char)c;
+    ascii[127] = '\0';
+    json_object_set_new(rec, "user_agent", json_string(ascii));
+    char wide[5000];
+    for (size_t i = 0; i + 1 < sizeof wide; i++)
+        wide[i] = i % 97 == 0 ? '\n' : (char)('a' + i % 26);
+    wide[sizeof wide - 1] = '\0';
+    json_object_set_new(rec, "request_id", json_string(wide));
     json_object_set_new(rec, "duration_us", json_integer(-7));
     json_object_set_new(rec, "prev_hash", json_string(BW_AUDIT_GENESIS));
     json_t *args = json_pack("{s:{s:i,s:s,s:[i,s,n]},s:b,s:f}", "zeta", "b", 2, "a", "x\001y", "list", 1, "\u00fc", "alpha",
@@ -195,8 +207,14 @@ static void test_chain_hash_canonical_equivalence(void **state)
     snprintf(msg, len + 1, "%s%s", BW_AUDIT_GENESIS, canon);
     char want[65], got[65];
     assert_true(bw_audit_sha256_hex(msg, len, want));
-    assert_true(bw_audit_record_hash(rec, got));
+    assert_true(bw_audit_record_hash(rec, NULL, got));
     assert_string_equal(got, want);
+    /* The arguments' text computed once by the store gives the same hash. */
+    char *args_text = bw_audit_arguments_text(rec);
+    assert_non_null(args_text);
+    assert_true(bw_audit_record_hash(rec, args_text, got));
+    assert_string_equal(got, want);
+    free(args_text);
     free(msg);
     free(canon);
     json_decref(body);
