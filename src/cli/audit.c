@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "config/diag.h"
 #include "config/load.h"
+#include "core/clock.h"
 #include "observability/audit.h"
 #include "observability/audit_checkpoint.h"
 #include "observability/audit_store.h"
@@ -230,16 +231,10 @@ static int cmd_verify(int argc, char **argv)
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool time_arg(const char *cmd, const char *name, const char *text, int64_t *ms)
 {
-    if (bw_audit_time_parse(text, now_ms(), ms))
+    if (bw_audit_time_parse(text, bw_wall_ms(), ms))
         return true;
     fprintf(stderr, "bulwark audit %s: %s '%s' is neither an RFC 3339 time nor a duration (90s, 30m, 24h, 7d)\n", cmd,
             name, text);
@@ -297,7 +292,7 @@ static int cmd_prune(int argc, char **argv)
     if (o.before && !time_arg("prune", "--before", o.before, &before))
         return 2;
     if (!o.before)
-        before = now_ms() - (int64_t)o.retention_days * 86400000;
+        before = bw_wall_ms() - (int64_t)o.retention_days * 86400000;
     if ((rc = open_trail(&o, false, &t)))
         return rc == 2 ? 1 : rc;
     uint8_t key[BW_AUDIT_KEY_BYTES];
@@ -305,7 +300,7 @@ static int cmd_prune(int argc, char **argv)
     bw_audit_checkpoint cp = {0};
     char cutoff[BW_AUDIT_TIME_LEN + 1];
     bw_audit_time_format(before, cutoff);
-    bw_audit_time_format(now_ms(), cp.time);
+    bw_audit_time_format(bw_wall_ms(), cp.time);
     int64_t removed = 0;
     bw_status st = load_key(&t, &o, true, key, err, sizeof err);
     if (st == BW_OK)

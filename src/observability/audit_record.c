@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "observability/log.h"
 #include "protocol/call_internal.h"
 #include "reliability/result_cache.h"
@@ -68,26 +69,7 @@ bool bw_audit_sha256_hex(const void *data, size_t len, char out[BW_AUDIT_HASH_HE
 
 void bw_audit_time_format(int64_t wall_ms, char out[BW_AUDIT_TIME_LEN + 1])
 {
-    time_t secs = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm); /* 19 characters for years 1000..9999 */
-    int ms = (int)(wall_ms % 1000);
-    memcpy(out, date, 19);
-    out[19] = '.';
-    out[20] = (char)('0' + ms / 100);
-    out[21] = (char)('0' + ms / 10 % 10);
-    out[22] = (char)('0' + ms % 10);
-    out[23] = 'Z';
-    out[24] = '\0';
-}
-
-static int64_t wall_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    bw_rfc3339_ms(wall_ms, out);
 }
 
 /* A string member truncated to max bytes (at a UTF-8 character boundary), or null for NULL/"" . */
@@ -119,7 +101,7 @@ static json_t *record_new(const char *event)
     for (size_t i = 0; i < bw_audit_nfields; i++)
         json_object_set_new(rec, bw_audit_fields[i].name, json_null());
     char t[BW_AUDIT_TIME_LEN + 1];
-    bw_audit_time_format(wall_now_ms(), t);
+    bw_rfc3339_ms(bw_wall_ms(), t);
     set(rec, "time", json_string(t));
     set(rec, "event", json_string(event));
     return rec;

@@ -22,13 +22,6 @@
 
 #define IDLE_WAIT_MS 1000
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void bw_audit_writer_wake(bw_audit *a)
 {
     /* Pairs with the fence in sleep_until: either the writer sees the pushed record, or we see it sleeping. */
@@ -202,7 +195,7 @@ static void retention(bw_audit *a)
         bw_log_msg(BW_LL_ERROR, "audit retention: %s", err);
         return;
     }
-    int64_t now = wall_ms();
+    int64_t now = bw_wall_ms();
     bw_audit_checkpoint cp = {0};
     char before[BW_AUDIT_TIME_LEN + 1];
     bw_audit_time_format(now - (int64_t)a->cfg->retention_days * 86400000, before);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/sync.h"
 #include "observability/events_internal.h"
 #include "observability/events_sub.h"
@@ -58,13 +59,6 @@ void bw_events_free(bw_events *ev)
 bw_events *bw_events_of(bw_server *srv)
 {
     return srv && srv->obs ? srv->obs->events : NULL;
-}
-
-int64_t bw_events_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- settings ---- */
@@ -162,7 +156,7 @@ static bool type_ok(const char *type)
 
 bw_events_frame *bw_events_frame_new(bw_events *ev, const char *type, json_t *data)
 {
-    json_t *env = json_pack("{s:s,s:I,s:o}", "type", type, "ts_ms", (json_int_t)bw_events_wall_ms(), "data",
+    json_t *env = json_pack("{s:s,s:I,s:o}", "type", type, "ts_ms", (json_int_t)bw_wall_ms(), "data",
                             data ? data : json_null());
     char *text = env ? json_dumps(env, JSON_COMPACT) : NULL; /* jansson escapes control characters: one line */
     json_decref(env);

@@ -56,7 +56,5 @@ void bw_events_keepalive(bw_events *ev, int64_t now_ms, int keepalive_ms);
 bool bw_events_wanted(bw_events *ev, unsigned mask);
 /* The bus of srv, or NULL. */
 bw_events *bw_events_of(bw_server *srv);
-/* Milliseconds since the epoch (event timestamps). */
-int64_t bw_events_wall_ms(void);
 
 #endif

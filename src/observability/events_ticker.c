@@ -36,7 +36,7 @@ json_t *bw_events_stats_data(bw_server *srv)
     json_t *h = bw_server_health(srv, true, &code);
     json_object_set_new(d, "health", h ? h : json_null());
     if (!json_object_get(d, "ts_ms"))
-        json_object_set_new(d, "ts_ms", json_integer(bw_events_wall_ms()));
+        json_object_set_new(d, "ts_ms", json_integer(bw_wall_ms()));
     json_object_set_new(d, "events", json_pack("{s:i,s:I}", "subscribers", bw_events_subscribers(srv),
                                                "dropped_total", (json_int_t)bw_events_dropped_total(srv)));
     return d;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "observability/log_write.h"
 
 /* Room always kept at the end of the buffer for a truncation marker, a closing quote and "}\n". */
@@ -143,20 +144,10 @@ static bool key(bw_logline *l, const char *k)
     return true;
 }
 
-static void timestamp(char out[64])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-}
-
 void bw_logline_begin(bw_logline *l, bw_loglevel lvl, const char *msg)
 {
-    char ts[64];
-    timestamp(ts);
+    char ts[BW_RFC3339_MS_LEN + 1];
+    bw_rfc3339_ms(bw_wall_ms(), ts);
     l->len = 0;
     l->json = bw_log_get_format() == BW_LOG_FORMAT_JSON;
     if (!msg)

@@ -41,13 +41,6 @@ struct bw_seal_keys {
 
 typedef enum open_result { OPEN_OK, OPEN_FORGED, OPEN_NOMEM } open_result;
 
-int64_t bw_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Copies the key and names it by the first 4 bytes of its SHA-256. */
 static bool key_init(seal_key *key, const uint8_t *bytes)
 {

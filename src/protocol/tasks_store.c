@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "protocol/tasks.h"
 
 #define MAX_BUCKETS 16384u
@@ -301,16 +302,10 @@ void bw_task_resume(bw_task *task, int64_t wall_ms)
 
 void bw_task_iso8601(int64_t wall_ms, char *out, size_t outlen)
 {
-    time_t secs = (time_t)(wall_ms / 1000);
-    struct tm tm;
-    if (outlen == 0)
-        return;
-    if (!gmtime_r(&secs, &tm)) {
-        snprintf(out, outlen, "1970-01-01T00:00:00.000Z");
-        return;
-    }
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(wall_ms % 1000));
+    char text[BW_RFC3339_MS_LEN + 1];
+    bw_rfc3339_ms(wall_ms, text);
+    if (outlen)
+        snprintf(out, outlen, "%s", text);
 }
 
 static void add_details(json_t *o, const bw_task *task)
