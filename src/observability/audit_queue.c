@@ -55,7 +55,8 @@ bool bw_audit_queue_push(bw_audit_queue *q, void *item)
         size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
         intptr_t dif = (intptr_t)seq - (intptr_t)pos;
         if (dif == 0) {
-            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_relaxed,
+            /* seq_cst: the writer's wake-up handshake orders this claim against its `sleeping` flag. */
+            if (atomic_compare_exchange_weak_explicit(&q->head, &pos, pos + 1, memory_order_seq_cst,
                                                       memory_order_relaxed)) {
                 c->item = item;
                 atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
@@ -93,7 +94,7 @@ void *bw_audit_queue_pop(bw_audit_queue *q)
 
 size_t bw_audit_queue_length(const bw_audit_queue *q)
 {
-    size_t head = atomic_load_explicit(&((bw_audit_queue *)q)->head, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&((bw_audit_queue *)q)->head, memory_order_seq_cst); /* see push */
     size_t tail = atomic_load_explicit(&((bw_audit_queue *)q)->tail, memory_order_relaxed);
     return head >= tail ? head - tail : 0;
 }

@@ -24,9 +24,11 @@
 
 void bw_audit_writer_wake(bw_audit *a)
 {
-    /* Pairs with the fence in sleep_until: either the writer sees the pushed record, or we see it sleeping. */
-    atomic_thread_fence(memory_order_seq_cst);
-    if (!atomic_load_explicit(&a->sleeping, memory_order_relaxed))
+    /* Dekker handshake with sleep_until, through the single total order of seq_cst operations: the push's
+     * claim of a slot (a seq_cst CAS on the queue's head) comes before this load; the writer's store of `sleeping`
+     * comes before its seq_cst read of the head. So either the writer sees the record, or this sees it sleeping.
+     * (No fences: ThreadSanitizer does not model them.) */
+    if (!atomic_load_explicit(&a->sleeping, memory_order_seq_cst))
         return;
     pthread_mutex_lock(&a->mu);
     pthread_cond_signal(&a->cv);
@@ -243,8 +245,7 @@ static void adopt(bw_audit *a)
 static void sleep_until(bw_audit *a, int64_t deadline)
 {
     pthread_mutex_lock(&a->mu);
-    atomic_store_explicit(&a->sleeping, true, memory_order_relaxed);
-    atomic_thread_fence(memory_order_seq_cst);
+    atomic_store_explicit(&a->sleeping, true, memory_order_seq_cst); /* see bw_audit_writer_wake */
     if (!a->stop && !a->pending && bw_audit_queue_length(a->q) == 0)
         bw_cond_wait_until(&a->cv, &a->mu, deadline);
     atomic_store_explicit(&a->sleeping, false, memory_order_relaxed);

@@ -32,6 +32,8 @@ typedef struct exec_tool {
     const json_t *args;    /* array of templates */
     const char *cwd;       /* owned by the build context */
     char **envp;           /* "NAME=value", NULL-terminated; fixed when the configuration is loaded */
+    size_t n_env;          /* entries in envp */
+    bool own_trace_env;    /* envp sets TRACEPARENT itself: the call's context is not added */
     const char *stdin_arg; /* argument written to stdin, or NULL */
     int64_t timeout_ms;
     int kill_grace_ms;
@@ -179,6 +181,30 @@ static bw_span *program_span(bw_call *call, const exec_tool *t)
     return s;
 }
 
+/* The environment of one run: the tool's, plus TRACEPARENT (and TRACESTATE) naming the program's span — the
+ * OpenTelemetry environment-variable carriers, so a traced program continues the trace — unless the tool's env sets
+ * TRACEPARENT itself. Without a recorded span the caller's context (or this request's own, not sampled) is passed,
+ * as for HTTP tools. Returns t->envp when nothing is added; else a malloc'ed array whose added strings live in vars
+ * (free the array only). NULL on allocation failure. */
+static char **run_envp(bw_call *call, const exec_tool *t, bw_span *span, char vars[2][BW_TRACESTATE_MAX + 16])
+{
+    char tp[BW_TRACEPARENT_LEN + 1];
+    const char *state = NULL;
+    if (t->own_trace_env || !bw_span_traceparent(call, span, tp, &state))
+        return t->envp;
+    char **envp = malloc((t->n_env + 3) * sizeof *envp);
+    if (!envp)
+        return NULL;
+    memcpy(envp, t->envp, t->n_env * sizeof *envp);
+    size_t n = t->n_env;
+    snprintf(vars[0], sizeof vars[0], "TRACEPARENT=%s", tp);
+    envp[n++] = vars[0];
+    if (state && *state && snprintf(vars[1], sizeof vars[1], "TRACESTATE=%s", state) < (int)sizeof vars[1])
+        envp[n++] = vars[1];
+    envp[n] = NULL;
+    return envp;
+}
+
 static void program_span_end(bw_span *s, const bw_exec_outcome *o, bw_failure kind)
 {
     if (!s)
@@ -263,7 +289,12 @@ static bw_status exec_handler(bw_call *call, const json_t *args, void *user)
         bw_exec_outcome o;
         bw_exec_outcome_init(&o, t->max_output_bytes);
         bw_span *span = program_span(call, t);
+        char vars[2][BW_TRACESTATE_MAX + 16];
+        char **envp = run_envp(call, t, span, vars);
+        spec.envp = envp ? envp : t->envp; /* no memory for the copy: run without the trace context */
         bw_exec_run(&spec, call_cancelled, call, &o);
+        if (envp != t->envp)
+            free(envp);
         bw_failure kind = failure_of(call, t, &o);
         program_span_end(span, &o, kind);
         if (kind != BW_FAILURE_NONE)
@@ -482,6 +513,9 @@ static bool compile(exec_tool *t)
     json_array_foreach(transient, i, code)
         t->transient[json_integer_value(code) & 0xFF] = true; /* the schema bounds it to 1..255 */
     t->envp = build_envp(json_object_get(c, "env_allow"), json_object_get(c, "env"));
+    for (t->n_env = 0; t->envp && t->envp[t->n_env]; t->n_env++)
+        if (!strncmp(t->envp[t->n_env], "TRACEPARENT=", 12))
+            t->own_trace_env = true;
     return t->envp != NULL;
 }
 

@@ -119,6 +119,10 @@ tools:
     http: {url: "${down.base}/fail"}
   - name: hello
     exec: {command: echo, args: ["hello"]}
+  - name: trace_env
+    exec: {command: printenv, args: ["TRACEPARENT", "TRACESTATE"]}
+  - name: trace_env_own
+    exec: {command: printenv, args: ["TRACEPARENT"], env: {TRACEPARENT: "set-by-config"}}
   - name: flaky
     annotations: {readOnlyHint: true}
     exec: {command: ${FAULTS}/flaky.sh, args: ["${tmp}/flaky", "2", "75"]}
@@ -237,6 +241,25 @@ tools:
     assert.deepEqual(execs.map((e) => e.name), ['exec flaky.sh', 'exec flaky.sh', 'exec flaky.sh']);
     assert.deepEqual(execs.map((e) => e.attrs['process.exit.code']), [75, 75, 0]);
     assert.deepEqual(execs.map((e) => e.attrs['process.executable.name']), ['flaky.sh', 'flaky.sh', 'flaky.sh']);
+  });
+
+  test('exec: the program gets TRACEPARENT naming its span and the caller\'s TRACESTATE; a tool\'s own env wins', async () => {
+    const traceId = hex(16);
+    const { msg } = await toolsCall(srv, session, version, 'trace_env', {},
+      { traceparent: traceparent(traceId, hex(8)), tracestate: 'vendor=abc' });
+    assert.ok(msg.result && !msg.result.isError, show(msg));
+    const [tp, ts] = msg.result.structuredContent.stdout.trim().split('\n');
+    const m = TP_RE.exec(tp ?? '');
+    assert.ok(m, `TRACEPARENT in the program's environment: ${show(msg.result.structuredContent)}`);
+    assert.equal(m[1], traceId, 'same trace');
+    assert.equal(m[3], '01', 'sampled');
+    assert.equal(ts, 'vendor=abc');
+    const t = (await collector.waitFor((s) => s.some((x) => x.traceId === traceId && x.name === 'exec printenv')))
+      .filter((x) => x.traceId === traceId);
+    assert.equal(only(t.filter((x) => x.name === 'exec printenv'), 'program span').spanId, m[2],
+      'the parent-id is the program span');
+    const own = await toolsCall(srv, session, version, 'trace_env_own', {}, { traceparent: traceparent(hex(16), hex(8)) });
+    assert.equal(own.msg.result?.structuredContent?.stdout, 'set-by-config\n', show(own.msg));
   });
 
   test('exec tool and a failing HTTP tool: program span; error status and error.type on the request span', async () => {
