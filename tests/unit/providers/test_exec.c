@@ -204,7 +204,14 @@ static void environment_is_an_allowlist(void **state)
         assert_non_null(strstr(out, "PATH="));
     json_decref(r);
     r = call(f, "env2", "{}"); /* the value was taken when the configuration was loaded */
-    assert_string_equal(text_of(r), "BW_TEST_SECRET=hunter2\n");
+    /* Exactly the allowed variable, plus the call's trace context (docs/observability/tracing.md): this call has no
+     * caller context and is not recorded, so its own trace id, not sampled. */
+    const char *want = "BW_TEST_SECRET=hunter2\nTRACEPARENT=00-";
+    out = text_of(r);
+    assert_int_equal(strncmp(out, want, strlen(want)), 0);
+    assert_int_equal(strlen(out), strlen("BW_TEST_SECRET=hunter2\nTRACEPARENT=") + 55 + 1);
+    assert_int_equal(strspn(out + strlen(want), "0123456789abcdef-"), 52);
+    assert_string_equal(out + strlen(out) - 4, "-00\n");
     json_decref(r);
 }
 
