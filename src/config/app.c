@@ -430,6 +430,10 @@ unsigned bw_app_adopt(bw_app *live, bw_app *next)
             changed |= 1u << k;
     take_kept_databases(live, next);
     move_health_checks(live, next);
+    /* Logging (level, lifecycle levels, redaction), tracing, audit and metrics settings change live too — before the
+     * new tools become visible, so that a client that sees them also sees their calls observed the new way (the
+     * settings' strings belong to next's build, which becomes the live one below). */
+    bw_app_observe_apply(next->build, srv, bw_config_root(next->cfg), true);
     bw_registry_swap(&srv->reg, &staged->reg);
     /* The completion table belongs to the providers (prompts): it moves with them. */
     swap_ptr((void **)&srv->complete_user, &staged->complete_user);
@@ -444,8 +448,6 @@ unsigned bw_app_adopt(bw_app *live, bw_app *next)
     /* Server-wide reliability settings (defaults, max_in_flight, dependencies, cache size, state database, health)
      * change live too: the staging server validated them; an unchanged state database or cache is kept. */
     bw_app_reliability_apply(live->build, srv, json_object_get(bw_config_root(live->cfg), "reliability"));
-    /* So do logging (level, lifecycle levels, redaction), tracing, audit and metrics settings. */
-    bw_app_observe_apply(live->build, srv, bw_config_root(live->cfg), true);
     return changed;
 }
 
