@@ -98,6 +98,7 @@ static bw_mseries *series_new(bw_metrics *m, const char *name)
     }
     atomic_store(&m->bounds_fixed, true); /* from now on histograms point at m->bounds */
     bw_hist_init(&s->ok, &m->bounds);
+    bw_lat_init(&s->lat);
     return s;
 }
 
@@ -194,6 +195,7 @@ static void record(bw_metrics *m, bw_mseries *s, int st, const char *error_type,
     if (!s)
         return;
     atomic_fetch_add_explicit(&s->status[st], 1, memory_order_relaxed);
+    bw_lat_observe(&s->lat, duration_s);
     bw_hist *h = st == BW_MST_OK ? &s->ok : err_hist(m, s, bw_metrics_error_index(error_type));
     if (h)
         bw_hist_observe(h, duration_s);

@@ -53,7 +53,8 @@ char *bw_metrics_render(bw_server *srv, size_t *len);
  *  "bulkheads":{"<name>":{"running":N,"queued":N,"max":N}}, "pools":{"<db>":{"in_use":N,"idle":N,"max":N}}}
  * ts_ms is wall-clock (Unix ms). Counters are cumulative since the server started (the page derives rates).
  * requests.errors and tools.*.errors count JSON-RPC errors and isError results (not cancelled requests).
- * Quantiles are estimated from the histogram buckets (linear within a bucket), null before the first call.
+ * Quantiles come from each series' fine histogram (metrics_lat.h: within 12.5%, linear within a bucket), not from
+ * the Prometheus buckets; null before the first call.
  * bulkheads: tools with a limit of their own (max = max_concurrent) and dependencies whose bulkhead was used (their
  * limit is not in the policy snapshot: max is null). */
 json_t *bw_metrics_summary(bw_server *srv);

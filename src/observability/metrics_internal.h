@@ -14,6 +14,7 @@
 
 #include "observability/metrics.h"
 #include "observability/metrics_hist.h"
+#include "observability/metrics_lat.h"
 #include "observability/metrics_text.h"
 
 /* The status label of mcp_requests_total / mcp_tool_calls_total (bw_obs_outcome.status). */
@@ -38,6 +39,7 @@ typedef struct bw_mseries {
     atomic_uint_fast64_t status[BW_MST_COUNT];
     bw_hist ok;                           /* durations of successful requests */
     _Atomic(bw_hist *) err[BW_MERR_COUNT]; /* durations of failed ones by error type (allocated on first use) */
+    bw_lat lat;                           /* every duration, finely bucketed: the summary's quantiles */
 } bw_mseries;
 
 typedef struct bw_mtable {
