@@ -9,10 +9,11 @@
 #include "observability/audit_store.h"
 
 #include <libpq-fe.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/errf.h"
 
 #define FETCH_SQL "FETCH 500 FROM bulwark_audit_scan"
 /* The advisory lock key serialising schema creation between replicas ("bulwark audit"). */
@@ -53,17 +54,6 @@ typedef struct pg_store {
     char last_hash[BW_AUDIT_HASH_HEX + 1];
 } pg_store;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* libpq's message without its trailing newline (it never contains the password). */
 static bw_status pg_fail(pg_store *s, const char *what, char *err, size_t errlen)
 {
@@ -71,7 +61,7 @@ static bw_status pg_fail(pg_store *s, const char *what, char *err, size_t errlen
     int n = (int)strlen(m);
     while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
         n--;
-    set_err(err, errlen, "audit trail (PostgreSQL): %s: %.*s", what, n, m);
+    bw_errf(err, errlen, "audit trail (PostgreSQL): %s: %.*s", what, n, m);
     return BW_E_IO;
 }
 
@@ -330,7 +320,7 @@ static bw_status pg_prune(bw_audit_store *base, const char *before, bw_audit_che
         run(s, "ROLLBACK");
         return BW_OK;
     } else if (!sign(cp, sign_user)) {
-        set_err(err, errlen, "audit trail: cannot sign the checkpoint");
+        bw_errf(err, errlen, "audit trail: cannot sign the checkpoint");
         st = BW_E_INTERNAL;
     } else if (!remove_and_record(s, cp) || !run(s, "COMMIT")) {
         st = pg_fail(s, "cannot prune", err, errlen);
@@ -410,7 +400,7 @@ bw_audit_store *bw_audit_pg_open(const char *conninfo, bool create, char *err, s
 {
     pg_store *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, errlen, "audit trail: out of memory");
+        bw_errf(err, errlen, "audit trail: out of memory");
         return NULL;
     }
     s->base.ops = &pg_ops;
@@ -424,11 +414,11 @@ bw_audit_store *bw_audit_pg_open(const char *conninfo, bool create, char *err, s
     if (!ok)
         pg_fail(s, "cannot connect", err, errlen);
     else if (!build_sql(s))
-        set_err(err, errlen, "audit trail: out of memory");
+        bw_errf(err, errlen, "audit trail: out of memory");
     else if (create && !create_schema(s))
         pg_fail(s, "cannot create the tables", err, errlen);
     else if (!create && !is_trail(s))
-        set_err(err, errlen, "audit trail (PostgreSQL): the database has no audit trail (table bulwark_audit)");
+        bw_errf(err, errlen, "audit trail (PostgreSQL): the database has no audit trail (table bulwark_audit)");
     else
         return &s->base;
     pg_close(&s->base);

@@ -6,12 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/errf.h"
 #include "core/sqlite_wal.h"
 #include "reliability/result_cache.h"
 
@@ -50,20 +50,9 @@ typedef struct sqlite_store {
     sqlite3_stmt *q[Q_COUNT];
 } sqlite_store;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static bw_status db_fail(sqlite_store *s, const char *what, char *err, size_t errlen)
 {
-    set_err(err, errlen, "audit trail: %s: %s", what, sqlite3_errmsg(s->db));
+    bw_errf(err, errlen, "audit trail: %s: %s", what, sqlite3_errmsg(s->db));
     return BW_E_IO;
 }
 
@@ -377,7 +366,7 @@ static bw_status sqlite_prune(bw_audit_store *base, const char *before, bw_audit
     cp->count = count;
     if (!sign(cp, sign_user)) {
         run(s, "ROLLBACK");
-        set_err(err, errlen, "audit trail: cannot sign the checkpoint");
+        bw_errf(err, errlen, "audit trail: cannot sign the checkpoint");
         return BW_E_INTERNAL;
     }
     if (!remove_and_record(s, cp) || !run(s, "COMMIT")) {
@@ -403,7 +392,7 @@ static bool create_private(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "audit trail: cannot create %s: %s", path, strerror(errno));
+        bw_errf(err, errlen, "audit trail: cannot create %s: %s", path, strerror(errno));
         return false;
     }
     close(fd);
@@ -430,17 +419,17 @@ bw_audit_store *bw_audit_sqlite_open(const char *path, bool create, char *err, s
     if (create && !create_private(path, err, errlen))
         return NULL;
     if (!create && access(path, F_OK) != 0) {
-        set_err(err, errlen, "audit trail: %s: %s", path, strerror(errno));
+        bw_errf(err, errlen, "audit trail: %s: %s", path, strerror(errno));
         return NULL;
     }
     sqlite_store *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, errlen, "audit trail: out of memory");
+        bw_errf(err, errlen, "audit trail: out of memory");
         return NULL;
     }
     s->base.ops = &sqlite_ops;
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "audit trail: cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        bw_errf(err, errlen, "audit trail: cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite_close(&s->base);
         return NULL;
     }

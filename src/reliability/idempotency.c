@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "core/errf.h"
 #include "core/sqlite_wal.h"
 
 #define IDENTITY_MAX 256
@@ -71,17 +71,6 @@ typedef struct record {
     int64_t expires_ms;
 } record;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int64_t expiry(int64_t now_ms, int ttl_ms)
 {
     return now_ms + (ttl_ms > 0 ? ttl_ms : DEFAULT_TTL_MS);
@@ -95,7 +84,7 @@ static bool create_private(const char *path, char *err, size_t errlen)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0) {
-        set_err(err, errlen, "cannot create the state database: %s", strerror(errno));
+        bw_errf(err, errlen, "cannot create the state database: %s", strerror(errno));
         return false;
     }
     close(fd);
@@ -116,17 +105,17 @@ static bool configure(bw_idem_store *s, char *err, size_t errlen)
 {
     sqlite3_extended_result_codes(s->db, 1);
     if (sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK || !bw_sqlite_enable_wal(s->db)) {
-        set_err(err, errlen, "cannot enable WAL mode on the state database: %s", sqlite3_errmsg(s->db));
+        bw_errf(err, errlen, "cannot enable WAL mode on the state database: %s", sqlite3_errmsg(s->db));
         return false;
     }
     if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "cannot prepare the state database: %s", sqlite3_errmsg(s->db));
+        bw_errf(err, errlen, "cannot prepare the state database: %s", sqlite3_errmsg(s->db));
         return false;
     }
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, queries[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) != SQLITE_OK) {
-            set_err(err, errlen, "cannot prepare the state database: %s", sqlite3_errmsg(s->db));
+            bw_errf(err, errlen, "cannot prepare the state database: %s", sqlite3_errmsg(s->db));
             return false;
         }
     }
@@ -136,22 +125,22 @@ static bool configure(bw_idem_store *s, char *err, size_t errlen)
 bw_idem_store *bw_idem_open(const char *path, char *err, size_t errlen)
 {
     if (!path || !*path) {
-        set_err(err, errlen, "%s", "the state database needs a file name");
+        bw_errf(err, errlen, "%s", "the state database needs a file name");
         return NULL;
     }
     bw_idem_store *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, errlen, "%s", "out of memory");
+        bw_errf(err, errlen, "%s", "out of memory");
         return NULL;
     }
     pthread_mutex_init(&s->mu, NULL);
     if (!make_boot_id(s->boot)) {
-        set_err(err, errlen, "cannot draw a random id: %s", strerror(errno));
+        bw_errf(err, errlen, "cannot draw a random id: %s", strerror(errno));
     } else if (create_private(path, err, errlen)) {
         /* NOMUTEX: the store's own mutex serializes every use of the connection. */
         int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK)
-            set_err(err, errlen, "cannot open the state database: %s",
+            bw_errf(err, errlen, "cannot open the state database: %s",
                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         else if (configure(s, err, errlen))
             return s;
@@ -239,7 +228,7 @@ static int insert_running(bw_idem_store *s, const char *identity, const char *to
 static bool check_sizes(const char *identity, const char *tool, const char *key, char *err, size_t errlen)
 {
     if (!identity || !tool || !key || !*key) {
-        set_err(err, errlen, "%s", "an idempotency key, a tool and an identity are required");
+        bw_errf(err, errlen, "%s", "an idempotency key, a tool and an identity are required");
         return false;
     }
     const char *what = strlen(key) > KEY_MAX             ? "the idempotency key is longer than 256 bytes"
@@ -247,7 +236,7 @@ static bool check_sizes(const char *identity, const char *tool, const char *key,
                        : strlen(tool) > TOOL_MAX         ? "the tool name is longer than 128 bytes"
                                                          : NULL;
     if (what)
-        set_err(err, errlen, "%s", what);
+        bw_errf(err, errlen, "%s", what);
     return what == NULL;
 }
 
@@ -261,7 +250,7 @@ static bw_idem_outcome judge(const record *r, json_t **stored, char *err, size_t
     json_error_t je;
     *stored = r->result ? json_loads(r->result, 0, &je) : NULL;
     if (!*stored) {
-        set_err(err, errlen, "%s", "the stored result of the key cannot be read");
+        bw_errf(err, errlen, "%s", "the stored result of the key cannot be read");
         return BW_IDEM_ERROR;
     }
     return BW_IDEM_REPLAY;
@@ -276,7 +265,7 @@ static bw_idem_outcome decide(bw_idem_store *s, const char *identity, const char
     int rc = load(s, identity, tool, key, sha, &r);
     bw_idem_outcome out = BW_IDEM_PROCEED;
     if (rc != SQLITE_OK) {
-        set_err(err, errlen, "state database: %s", sqlite3_errstr(rc));
+        bw_errf(err, errlen, "state database: %s", sqlite3_errstr(rc));
         out = BW_IDEM_ERROR;
     } else if (r.found && r.expires_ms > now_ms && !(r.state == STATE_RUNNING && !r.ours)) {
         out = judge(&r, stored, err, errlen);
@@ -307,7 +296,7 @@ bw_idem_outcome bw_idem_begin(bw_idem_store *s, const char *identity, const char
             rc = run(s->q[Q_COMMIT]);
     }
     if (rc != SQLITE_OK) {
-        set_err(err, errlen, "state database: %s", sqlite3_errmsg(s->db));
+        bw_errf(err, errlen, "state database: %s", sqlite3_errmsg(s->db));
         (void)run(s->q[Q_ROLLBACK]); /* fails harmlessly when BEGIN did */
         json_decref(*stored);
         *stored = NULL;
