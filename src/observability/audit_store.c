@@ -24,9 +24,9 @@ bw_status bw_audit_store_append(bw_audit_store *s, json_t *const *recs, size_t n
         return st;
     for (size_t i = 0; i < n && st == BW_OK; i++) {
         char hash[BW_AUDIT_HASH_HEX + 1] = "";
+        const json_t *arguments = json_object_get(recs[i], "arguments");
         char *args = bw_audit_arguments_text(recs[i]); /* once: hashed and stored */
-        bool has_args = json_object_get(recs[i], "arguments") && !json_is_null(json_object_get(recs[i], "arguments"));
-        if ((has_args && !args) || !bw_audit_record_seal(recs[i], head, args, hash) ||
+        if ((arguments && !json_is_null(arguments) && !args) || !bw_audit_record_seal(recs[i], head, args, hash) ||
             json_object_set_new(recs[i], "hash", json_string(hash)))
             st = BW_E_NOMEM;
         else
