@@ -1,8 +1,8 @@
 /* Registration of tools, resources and prompts: validate the definition, build its listing once, store it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/errf.h"
 #include "protocol/mcp_headers.h"
 #include "protocol/server_internal.h"
 #include "reliability/reliability_internal.h"
@@ -33,38 +33,26 @@ static bool valid_tool_name(const char *name)
     return true;
 }
 
-static bw_status fail(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
-static bw_status fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return BW_E_INVALID_ARG;
-}
-
 static bw_status compile_schemas(bw_entry *e, const bw_tool_def *def, json_t *input, char *err, size_t errlen)
 {
     char why[256];
     if (!json_is_object(input) || !json_is_string(json_object_get(input, "type")) ||
         strcmp(json_string_value(json_object_get(input, "type")), "object") != 0)
-        return fail(err, errlen, "tool %s: inputSchema must be an object schema with \"type\": \"object\"",
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: inputSchema must be an object schema with \"type\": \"object\"",
                     def->name);
     if (!(e->input = bw_schema_compile(input, why, sizeof why)))
-        return fail(err, errlen, "tool %s: invalid inputSchema: %s", def->name, why);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: invalid inputSchema: %s", def->name, why);
     if (def->output_schema && !(e->output = bw_schema_compile(def->output_schema, why, sizeof why)))
-        return fail(err, errlen, "tool %s: invalid outputSchema: %s", def->name, why);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: invalid outputSchema: %s", def->name, why);
     return BW_OK;
 }
 
 bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, size_t errlen)
 {
     if (!srv || !def || !def->handler)
-        return fail(err, errlen, "tool definition needs a name and a handler");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool definition needs a name and a handler");
     if (!valid_tool_name(def->name))
-        return fail(err, errlen, "invalid tool name \"%s\": use 1-128 characters of A-Z a-z 0-9 _ - .",
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "invalid tool name \"%s\": use 1-128 characters of A-Z a-z 0-9 _ - .",
                     def->name ? def->name : "");
     bw_entry *e = bw_entry_new(def->name);
     if (!e)
@@ -102,7 +90,7 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
     e->task_manual = (def->flags & BW_TOOL_TASK_MANUAL) != 0;
     if (e->task_support && e->nonblocking) {
         bw_entry_unref(e);
-        return fail(err, errlen, "tool \"%s\": a task-capable tool cannot be BW_TOOL_NONBLOCKING", def->name);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool \"%s\": a task-capable tool cannot be BW_TOOL_NONBLOCKING", def->name);
     }
     if ((st = bw_policy_compile(srv, def, &e->policy, err, errlen)) != BW_OK) {
         bw_entry_unref(e);
@@ -110,7 +98,7 @@ bw_status bw_server_add_tool(bw_server *srv, const bw_tool_def *def, char *err, 
     }
     st = bw_registry_add(&srv->reg, BW_KIND_TOOL, e);
     if (st == BW_E_EXISTS)
-        fail(err, errlen, "a tool named \"%s\" is registered already", def->name);
+        bw_fail(BW_E_INVALID_ARG, err, errlen, "a tool named \"%s\" is registered already", def->name);
     else if (st == BW_OK)
         bw_server_notify_list_changed(srv, "tools");
     return st;

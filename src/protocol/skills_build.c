@@ -1,27 +1,15 @@
 /* Building a skill from its definition: check the files, copy them in path order, digest them, and prepare
  * everything the methods serve (the manifest entry and every directory's children) once, so that answering is
  * only a lookup. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errf.h"
 #include "core/utf8.h"
 #include "protocol/skills_internal.h"
 
 #define MIME_MAX 127
-
-static bw_status fail(bw_status st, char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(4, 5);
-static bw_status fail(bw_status st, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return st;
-}
 
 static bool mime_valid(const char *m)
 {
@@ -38,13 +26,13 @@ static bw_status check_file(const bw_skill_file *f, size_t *total, char *err, si
 {
     char why[160];
     if (!bw_skill_path_valid(f->path, why, sizeof why))
-        return fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%.200s\": %s", f->path ? f->path : "", why);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%.200s\": %s", f->path ? f->path : "", why);
     if (f->len && !f->data)
-        return fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\": no data for %zu bytes", f->path, f->len);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\": no data for %zu bytes", f->path, f->len);
     if (f->mime_type && !mime_valid(f->mime_type))
-        return fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\": invalid MIME type", f->path);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\": invalid MIME type", f->path);
     if (f->len > BW_SKILL_MAX_BYTES || *total + f->len > BW_SKILL_MAX_BYTES)
-        return fail(BW_E_LIMIT, err, errlen, "the skill's files exceed %u bytes", BW_SKILL_MAX_BYTES);
+        return bw_fail(BW_E_LIMIT, err, errlen, "the skill's files exceed %u bytes", BW_SKILL_MAX_BYTES);
     *total += f->len;
     return BW_OK;
 }
@@ -69,12 +57,12 @@ static bw_status check_files(const bw_skill_def *def, const bw_skill_file **orde
     *skill_md = NULL;
     for (size_t i = 0; i < def->n_files; i++) {
         if (i > 0 && strcmp(order[i - 1]->path, order[i]->path) == 0)
-            return fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\" is given twice", order[i]->path);
+            return bw_fail(BW_E_INVALID_ARG, err, errlen, "skill file \"%s\" is given twice", order[i]->path);
         if (strcmp(order[i]->path, BW_SKILL_MD) == 0)
             *skill_md = order[i];
     }
     if (!*skill_md)
-        return fail(BW_E_INVALID_ARG, err, errlen, "a skill needs a SKILL.md at its root");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "a skill needs a SKILL.md at its root");
     return BW_OK;
 }
 
@@ -82,12 +70,12 @@ static json_t *parse_skill_md(const bw_skill_file *md, char *err, size_t errlen)
 {
     char why[256];
     if (!bw_utf8_valid(md->data, md->len)) {
-        fail(BW_E_INVALID_ARG, err, errlen, "SKILL.md must be UTF-8 text without NUL bytes");
+        bw_fail(BW_E_INVALID_ARG, err, errlen, "SKILL.md must be UTF-8 text without NUL bytes");
         return NULL;
     }
     json_t *fm = bw_skill_frontmatter(md->data, md->len, why, sizeof why);
     if (!fm)
-        fail(BW_E_INVALID_ARG, err, errlen, "%s", why);
+        bw_fail(BW_E_INVALID_ARG, err, errlen, "%s", why);
     return fm;
 }
 
@@ -195,7 +183,7 @@ static bw_status directories(bw_skill *sk, const char *root, char *err, size_t e
             return BW_E_NOMEM;
     for (size_t i = 0; i < sk->n_parts; i++)
         if (json_object_get(sk->dirs, sk->parts[i].uri))
-            return fail(BW_E_INVALID_ARG, err, errlen, "\"%s\" is both a file and a directory",
+            return bw_fail(BW_E_INVALID_ARG, err, errlen, "\"%s\" is both a file and a directory",
                         sk->parts[i].path);
     return BW_OK;
 }
@@ -222,9 +210,9 @@ bw_status bw_skill_build(const bw_skill_def *def, bw_skill **out, char *err, siz
 {
     *out = NULL;
     if (!def || !def->files || def->n_files == 0)
-        return fail(BW_E_INVALID_ARG, err, errlen, "a skill needs files, SKILL.md among them");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "a skill needs files, SKILL.md among them");
     if (def->n_files > BW_SKILL_MAX_FILES)
-        return fail(BW_E_LIMIT, err, errlen, "a skill has at most %d files", BW_SKILL_MAX_FILES);
+        return bw_fail(BW_E_LIMIT, err, errlen, "a skill has at most %d files", BW_SKILL_MAX_FILES);
     const bw_skill_file **order = malloc(def->n_files * sizeof *order);
     bw_skill *sk = calloc(1, sizeof *sk);
     const bw_skill_file *md = NULL;
@@ -234,7 +222,7 @@ bw_status bw_skill_build(const bw_skill_def *def, bw_skill **out, char *err, siz
     if (!st)
         st = fill(sk, order, def->n_files, err, errlen);
     if (st == BW_E_NOMEM)
-        fail(st, err, errlen, "out of memory");
+        bw_fail(st, err, errlen, "out of memory");
     free(order);
     if (st)
         bw_skill_free(sk);

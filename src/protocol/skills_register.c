@@ -2,10 +2,10 @@
  * extension's methods. A skill is published only once all its files are readable, and a failure leaves nothing
  * registered. */
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/errf.h"
 #include "protocol/server_internal.h"
 #include "protocol/skills_internal.h"
 
@@ -23,18 +23,6 @@ static bw_status read_part(bw_call *call, const char *uri, const json_t *vars, v
     EVP_EncodeBlock((unsigned char *)b64, p->data, (int)p->len);
     bw_status st = bw_result_add_contents(bw_call_result(call), bw_resource_blob(uri, p->mime, b64));
     free(b64);
-    return st;
-}
-
-static bw_status say(bw_status st, char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(4, 5);
-static bw_status say(bw_status st, char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
     return st;
 }
 
@@ -71,9 +59,9 @@ static bw_status add_parts(bw_server *srv, bw_skill *sk, size_t *added, char *er
             break;
     }
     if (st == BW_E_EXISTS)
-        say(st, err, errlen, "a resource %s is registered already", sk->parts[*added].uri);
+        bw_fail(st, err, errlen, "a resource %s is registered already", sk->parts[*added].uri);
     else if (st)
-        say(st, err, errlen, "registering %s failed: %s", sk->parts[*added].uri, bw_status_str(st));
+        bw_fail(st, err, errlen, "registering %s failed: %s", sk->parts[*added].uri, bw_status_str(st));
     if (st)
         remove_parts(srv, sk, *added);
     return st;
@@ -100,12 +88,12 @@ static bw_status add_locked(bw_server *srv, struct bw_skills *cat, bw_skill *sk,
 {
     *adopted = false;
     if (bw_skills_has(cat, sk->uri))
-        return say(BW_E_EXISTS, err, errlen, "a skill named \"%s\" is registered already", sk->name);
+        return bw_fail(BW_E_EXISTS, err, errlen, "a skill named \"%s\" is registered already", sk->name);
     const char *taken = taken_uri(srv, sk);
     if (taken)
-        return say(BW_E_EXISTS, err, errlen, "a resource %s is registered already", taken);
+        return bw_fail(BW_E_EXISTS, err, errlen, "a resource %s is registered already", taken);
     if (bw_skills_adopt(cat, sk))
-        return say(BW_E_NOMEM, err, errlen, "out of memory");
+        return bw_fail(BW_E_NOMEM, err, errlen, "out of memory");
     *adopted = true;
     size_t added = 0;
     bw_status st = add_parts(srv, sk, &added, err, errlen);
@@ -114,7 +102,7 @@ static bw_status add_locked(bw_server *srv, struct bw_skills *cat, bw_skill *sk,
         bw_skills_unadopt(cat);
         *adopted = false;
     } else if (!st && (st = bw_skills_publish(cat, sk)) != BW_OK) {
-        say(st, err, errlen, "out of memory");
+        bw_fail(st, err, errlen, "out of memory");
         remove_parts(srv, sk, sk->n_parts);
     }
     /* Otherwise, on failure, a reader may still hold a part that was briefly registered: the catalog keeps the
@@ -125,7 +113,7 @@ static bw_status add_locked(bw_server *srv, struct bw_skills *cat, bw_skill *sk,
 bw_status bw_server_add_skill(bw_server *srv, const bw_skill_def *def, char *err, size_t errlen)
 {
     if (!srv)
-        return say(BW_E_INVALID_ARG, err, errlen, "no server");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "no server");
     bw_skill *sk = NULL;
     bw_status st = bw_skill_build(def, &sk, err, errlen);
     if (st)
@@ -133,7 +121,7 @@ bw_status bw_server_add_skill(bw_server *srv, const bw_skill_def *def, char *err
     struct bw_skills *cat = bw_skills_of(srv, true);
     if (!cat) {
         bw_skill_free(sk);
-        return say(BW_E_NOMEM, err, errlen, "out of memory");
+        return bw_fail(BW_E_NOMEM, err, errlen, "out of memory");
     }
     bool adopted = false;
     bw_skills_lock_adds(cat);

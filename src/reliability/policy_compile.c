@@ -1,28 +1,16 @@
 /* The compiled policy of a tool: its bw_tool_policy (or the server's default) with the built-in defaults filled in,
  * checked, and the decisions that depend only on the definition (retry eligibility, cacheability) made once. */
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errf.h"
 #include "protocol/server_internal.h"
 #include "reliability/reliability_internal.h"
 
 #define MAX_ATTEMPTS 100        /* more than this is a misconfiguration, not a policy */
 #define MAX_MS (7 * 86400000)   /* a week: every time field is bounded by it */
-
-static bw_status fail(char *err, size_t errlen, const char *fmt, ...) BW_PRINTF(3, 4);
-static bw_status fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return BW_E_INVALID_ARG;
-}
 
 static bool ms_ok(int ms)
 {
@@ -33,19 +21,19 @@ bw_status bw_tool_policy_check(const bw_tool_policy *p, char *err, size_t errlen
 {
     const bw_retry_policy *r = &p->retry;
     if (!ms_ok(p->deadline_ms) || !ms_ok(p->slow_ms))
-        return fail(err, errlen, "deadline_ms and slow_ms must be between 0 and %d", MAX_MS);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "deadline_ms and slow_ms must be between 0 and %d", MAX_MS);
     if (r->max_attempts < 0 || r->max_attempts > MAX_ATTEMPTS)
-        return fail(err, errlen, "retry.max_attempts must be between 1 and %d", MAX_ATTEMPTS);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "retry.max_attempts must be between 1 and %d", MAX_ATTEMPTS);
     if (!ms_ok(r->base_delay_ms) || !ms_ok(r->max_delay_ms) || !ms_ok(r->attempt_timeout_ms))
-        return fail(err, errlen, "retry delays and attempt_timeout_ms must be between 0 and %d", MAX_MS);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "retry delays and attempt_timeout_ms must be between 0 and %d", MAX_MS);
     if (r->mode < BW_RETRY_AUTO || r->mode > BW_RETRY_NEVER)
-        return fail(err, errlen, "retry.mode must be auto, always or never");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "retry.mode must be auto, always or never");
     if (!bw_bulkhead_policy_valid(&p->bulkhead) || !ms_ok(p->bulkhead.queue_timeout_ms))
-        return fail(err, errlen, "bulkhead values must not be negative");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "bulkhead values must not be negative");
     if (!ms_ok(p->cache.ttl_ms) || !ms_ok(p->cache.max_stale_ms))
-        return fail(err, errlen, "cache.ttl_ms and cache.max_stale_ms must be between 0 and %d", MAX_MS);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "cache.ttl_ms and cache.max_stale_ms must be between 0 and %d", MAX_MS);
     if (p->idempotency.ttl_ms < 0)
-        return fail(err, errlen, "idempotency.ttl_ms must not be negative");
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "idempotency.ttl_ms must not be negative");
     return BW_OK;
 }
 
@@ -91,11 +79,11 @@ static bw_status check_links(const bw_policy *pol, const bw_tool_def *def, bool 
 {
     const bw_idempotency_policy *idem = &pol->p.idempotency;
     if ((idem->key_argument || idem->key_meta) && !has_store)
-        return fail(err, errlen,
+        return bw_fail(BW_E_INVALID_ARG, err, errlen,
                     "tool %s: an idempotency policy needs the state database (reliability.state_db); none is set",
                     def->name);
     if (pol->p.fallback_tool && strcmp(pol->p.fallback_tool, def->name) == 0)
-        return fail(err, errlen, "tool %s: policy.fallback cannot name the tool itself", def->name);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: policy.fallback cannot name the tool itself", def->name);
     return BW_OK;
 }
 
@@ -107,7 +95,7 @@ static bw_status build(bw_server *srv, const bw_tool_def *def, bw_policy *pol, c
         return st;
     char why[200];
     if (bw_tool_policy_check(&pol->p, why, sizeof why))
-        return fail(err, errlen, "tool %s: invalid policy: %s", def->name, why);
+        return bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: invalid policy: %s", def->name, why);
     fill_defaults(&pol->p);
     if ((st = check_links(pol, def, has_store, err, errlen)))
         return st;
@@ -130,7 +118,7 @@ bw_status bw_policy_compile(bw_server *srv, const bw_tool_def *def, bw_policy **
     bw_status st = build(srv, def, pol, err, errlen);
     if (st) {
         if (st == BW_E_NOMEM)
-            fail(err, errlen, "tool %s: out of memory", def->name);
+            bw_fail(BW_E_INVALID_ARG, err, errlen, "tool %s: out of memory", def->name);
         bw_policy_free(pol);
         return st;
     }
