@@ -27,6 +27,15 @@ before(() => {
 });
 after(async () => {
   await killAllSpawned();
+  // A test that failed half-way may leave a fixture's grandchild (perl 'sleep 300') holding the supervisor's stdio
+  // pipes, which would keep this file running until ctest's timeout: kill whatever carries one of our markers.
+  for (const p of processesWith(`bwsup-${process.pid}-`)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -175,8 +184,12 @@ describe('bulwark supervise: signals and the process table', () => {
     const s = supervise(['--grace', '3000'], ['sh', path.join(FIXTURES, 'tree.sh'), log, marker]);
     const ready = await until(() => readLines(log).find((l) => l.startsWith('ready ')), 'the child to be ready');
     const [, childPid, sleeperPid] = ready.split(' ').map(Number);
-    const running = processesWith(marker).map((p) => p.pid);
-    assert.ok(running.includes(childPid) && running.includes(sleeperPid), `child and grandchild run: ${running}`);
+    await until(() => {
+      const running = processesWith(marker).map((p) => p.pid);
+      return running.includes(childPid) && running.includes(sleeperPid);
+    }, `child ${childPid} and grandchild ${sleeperPid} to show in /proc`);
+    // The supervisor's "started" line reaches this process through a pipe: wait for it before counting.
+    await until(() => startedPids(s.stderr()).length >= 1, 'the supervisor\'s "started" line');
 
     process.kill(s.proc.pid, 'SIGHUP');
     await until(() => readLines(log).includes('hup'), 'the child to log the forwarded SIGHUP');
