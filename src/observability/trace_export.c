@@ -35,6 +35,7 @@
 #define CONNECT_TIMEOUT_CAP_MS 2000  /* a collector that does not accept within this is down: do not wait longer */
 #define RESPONSE_CAP (64 * 1024)     /* collector answers are read and discarded up to this */
 #define WARN_INTERVAL_MS 60000       /* at most one "export failed" line per tracer per minute */
+#define RETIRE_WAIT_MS 1000          /* a replaced tracer waits at most this long for its open spans to end */
 
 typedef struct cell {
     atomic_size_t seq;
@@ -369,6 +370,12 @@ static void stop(bw_tracer *t)
 {
     if (!t->running)
         return;
+    /* Spans still open hold references (their requests started before the swap): let them end, briefly, so that this
+     * thread exports them instead of the destructor dropping them. Nobody can acquire this tracer any more, so the
+     * count only goes down; a call still running after the wait has its spans dropped and counted. */
+    int64_t retire_by = mono_ms() + (t->timeout_ms < RETIRE_WAIT_MS ? t->timeout_ms : RETIRE_WAIT_MS);
+    while (atomic_load(&t->refs) > 1 && mono_ms() < retire_by)
+        usleep(1000);
     atomic_store(&t->stop_deadline_ms, mono_ms() + t->timeout_ms);
     atomic_store(&t->stopping, true);
     uint64_t one = 1;
